@@ -1,0 +1,15 @@
+//! Carebook's pure rules.
+//!
+//! Nothing here performs I/O or reads a clock: every function that depends on the time takes
+//! `now` as a parameter, so rules can be tested on any instant (a DST transition, a lockout
+//! expiry) without sleeping. CI checks that this crate depends on no database or HTTP crate.
+
+pub mod access;
+pub mod audit;
+pub mod identity;
+pub mod lockout;
+pub mod secret;
+pub mod totp;
+
+pub use access::{Access, Permission, Role};
+pub use identity::{Email, Language, Password, PersonName, ValidationError};
