@@ -246,8 +246,14 @@ mod tests {
         assert_eq!(a.decide(Some(Role::Admin)), Decision::Allow);
         assert_eq!(a.decide(Some(Role::Patient)), Decision::Forbidden);
         assert_eq!(Access::Public.decide(None), Decision::Allow);
-        assert_eq!(Access::Authenticated.decide(None), Decision::Unauthenticated);
-        assert_eq!(Access::Authenticated.decide(Some(Role::Patient)), Decision::Allow);
+        assert_eq!(
+            Access::Authenticated.decide(None),
+            Decision::Unauthenticated
+        );
+        assert_eq!(
+            Access::Authenticated.decide(Some(Role::Patient)),
+            Decision::Allow
+        );
     }
 
     #[test]

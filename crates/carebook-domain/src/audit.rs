@@ -109,7 +109,11 @@ pub struct ChainedRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainBreak {
     /// A row's `prev_hash` is not the previous row's hash (a row removed or inserted).
-    Link { seq: i64, expected_prev: String, found_prev: String },
+    Link {
+        seq: i64,
+        expected_prev: String,
+        found_prev: String,
+    },
     /// A row's content no longer produces its hash (a row edited).
     Content { seq: i64 },
     /// Sequence numbers skip (a row removed at the end of a range).
@@ -201,7 +205,12 @@ mod tests {
             .map(|seq| {
                 let record = record(&format!("a{seq}"));
                 let hash = chain_hash(&prev, seq, &record);
-                let row = ChainedRecord { seq, prev_hash: prev.clone(), hash: hash.clone(), record };
+                let row = ChainedRecord {
+                    seq,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                    record,
+                };
                 prev = hash;
                 row
             })
@@ -216,7 +225,10 @@ mod tests {
     #[test]
     fn redaction_reaches_every_depth() {
         let v = redact(&json!({"email": "a@b.io", "password": "x", "n": [{"token": "t"}]}));
-        assert_eq!(v, json!({"email": "a@b.io", "password": REDACTED, "n": [{"token": REDACTED}]}));
+        assert_eq!(
+            v,
+            json!({"email": "a@b.io", "password": REDACTED, "n": [{"token": REDACTED}]})
+        );
     }
 
     #[test]
@@ -224,7 +236,10 @@ mod tests {
         let mut a = record("x");
         let b = a.clone();
         a.new_values = serde_json::from_str(r#"{"a":[1,2],"b":1}"#).ok();
-        assert_eq!(chain_hash(GENESIS_HASH, 1, &a), chain_hash(GENESIS_HASH, 1, &b));
+        assert_eq!(
+            chain_hash(GENESIS_HASH, 1, &a),
+            chain_hash(GENESIS_HASH, 1, &b)
+        );
     }
 
     #[test]
@@ -251,6 +266,9 @@ mod tests {
         let mut rows = chain(4);
         rows[3].prev_hash = GENESIS_HASH.into();
         rows[3].hash = chain_hash(GENESIS_HASH, 4, &rows[3].record);
-        assert!(matches!(first_break(&rows), Some(ChainBreak::Link { seq: 4, .. })));
+        assert!(matches!(
+            first_break(&rows),
+            Some(ChainBreak::Link { seq: 4, .. })
+        ));
     }
 }

@@ -111,10 +111,16 @@ impl PersonName {
             return Err(ValidationError::new(field, "must not be empty"));
         }
         if s.chars().count() > 150 {
-            return Err(ValidationError::new(field, "must be at most 150 characters"));
+            return Err(ValidationError::new(
+                field,
+                "must be at most 150 characters",
+            ));
         }
         if s.chars().any(char::is_control) {
-            return Err(ValidationError::new(field, "must not contain control characters"));
+            return Err(ValidationError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(PersonName(s.to_owned()))
     }
@@ -176,10 +182,14 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(
-            Email::parse("email", "  Ama@Clinic.Example ").unwrap().as_str(),
+            Email::parse("email", "  Ama@Clinic.Example ")
+                .unwrap()
+                .as_str(),
             "ama@clinic.example"
         );
-        for bad in ["", "no-at", "@x.io", "a@b", "a@.io", "a@io.", "a b@c.io", "a@b@c.io"] {
+        for bad in [
+            "", "no-at", "@x.io", "a@b", "a@.io", "a@io.", "a b@c.io", "a@b@c.io",
+        ] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }
     }
@@ -195,7 +205,10 @@ mod tests {
 
     #[test]
     fn names_and_slugs() {
-        assert_eq!(PersonName::parse("name", " Wanjiru ").unwrap().as_str(), "Wanjiru");
+        assert_eq!(
+            PersonName::parse("name", " Wanjiru ").unwrap().as_str(),
+            "Wanjiru"
+        );
         assert!(PersonName::parse("name", "  ").is_err());
         assert!(PersonName::parse("name", "a\u{0}b").is_err());
         assert!(parse_slug("slug", "nairobi-west").is_ok());

@@ -37,7 +37,12 @@ pub fn code_now(secret: &[u8], now: Timestamp) -> String {
 
 /// Checks `code` against the steps around `now`. Returns the matched step, which the caller
 /// stores as the last used one; steps at or before `last_used_step` are refused.
-pub fn verify(secret: &[u8], code: &str, now: Timestamp, last_used_step: Option<i64>) -> Option<i64> {
+pub fn verify(
+    secret: &[u8],
+    code: &str,
+    now: Timestamp,
+    last_used_step: Option<i64>,
+) -> Option<i64> {
     let code = code.trim();
     if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -110,9 +115,16 @@ mod tests {
         let code = code_now(KEY, t);
         let step = verify(KEY, &code, t, None).unwrap();
         assert_eq!(step, step_of(t));
-        assert_eq!(verify(KEY, &code, t, Some(step)), None, "reuse in the same step");
+        assert_eq!(
+            verify(KEY, &code, t, Some(step)),
+            None,
+            "reuse in the same step"
+        );
         let later = Timestamp::from_second(1_700_000_000 + 30).unwrap();
-        assert!(verify(KEY, &code, later, None).is_some(), "one step of drift");
+        assert!(
+            verify(KEY, &code, later, None).is_some(),
+            "one step of drift"
+        );
         let much_later = Timestamp::from_second(1_700_000_000 + 95).unwrap();
         assert_eq!(verify(KEY, &code, much_later, None), None);
         assert_eq!(verify(KEY, "12345", t, None), None);

@@ -1,1 +1,107 @@
-//! placeholder
+//! Carebook's storage: the [`StoreTx`] repository interface and its two implementations,
+//! PostgreSQL for production and an embedded SQLite file as the zero-setup default. The
+//! backend is chosen once, from the database URL's scheme.
+
+mod error;
+pub mod models;
+mod postgres;
+mod rows;
+mod shared;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod tx;
+mod verify;
+
+pub use error::{StoreError, StoreResult};
+pub use tx::StoreTx;
+pub use verify::{ChainReport, verify_audit_chain};
+
+use sqlx::{PgPool, SqlitePool};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+impl Store {
+    /// Connects to `postgres://…` or `sqlite://…` (the SQLite file is created if missing).
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
+        match Backend::from_url(url) {
+            Some(Backend::Postgres) => Ok(Store::Postgres(
+                postgres::connect(url, max_connections).await?,
+            )),
+            Some(Backend::Sqlite) => {
+                Ok(Store::Sqlite(sqlite::connect(url, max_connections).await?))
+            }
+            None => Err(StoreError::Invalid(
+                "database URL must start with postgres:// or sqlite://".to_owned(),
+            )),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Postgres(_) => Backend::Postgres,
+            Store::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Applies the backend's pending migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Store::Postgres(p) => postgres::migrate(p).await,
+            Store::Sqlite(p) => sqlite::migrate(p).await,
+        }
+    }
+
+    /// A transaction that may write. On SQLite it holds the write lock until it ends.
+    pub async fn write(&self) -> StoreResult<Box<dyn StoreTx>> {
+        Ok(match self {
+            Store::Postgres(p) => Box::new(postgres::PgTx::begin(p).await?),
+            Store::Sqlite(p) => Box::new(sqlite::SqliteTx::begin_write(p).await?),
+        })
+    }
+
+    /// A transaction for reading: a consistent snapshot that does not block writers.
+    pub async fn read(&self) -> StoreResult<Box<dyn StoreTx>> {
+        Ok(match self {
+            Store::Postgres(p) => Box::new(postgres::PgTx::begin(p).await?),
+            Store::Sqlite(p) => Box::new(sqlite::SqliteTx::begin_read(p).await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Postgres(p) => p.close().await,
+            Store::Sqlite(p) => p.close().await,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The store's error type. Constraint violations are told apart so the API can answer 409 or
+//! 422 with a stable code instead of a 500.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; the name says which.
+    #[error("conflict on {0}")]
+    Conflict(String),
+    /// A foreign key named a row that does not exist.
+    #[error("reference to a missing row: {0}")]
+    MissingReference(String),
+    /// A CHECK or NOT NULL constraint refused the value.
+    #[error("value refused by the database: {0}")]
+    Invalid(String),
+    /// A transaction wrote rows but no audit record; committing it would lose history.
+    #[error("transaction wrote without an audit record")]
+    Unaudited,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) => {
+                let what = db
+                    .constraint()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| db.message().to_owned());
+                match db.kind() {
+                    sqlx::error::ErrorKind::UniqueViolation => StoreError::Conflict(what),
+                    sqlx::error::ErrorKind::ForeignKeyViolation => {
+                        StoreError::MissingReference(what)
+                    }
+                    sqlx::error::ErrorKind::CheckViolation
+                    | sqlx::error::ErrorKind::NotNullViolation => StoreError::Invalid(what),
+                    _ => StoreError::Database(e),
+                }
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+impl StoreError {
+    pub fn corrupt(what: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(what.to_string())
+    }
+}

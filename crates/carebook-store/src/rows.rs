@@ -1,0 +1,239 @@
+//! Reading rows the same way on both backends. Each backend implements [`RowExt`] for its row
+//! type (PostgreSQL reads `timestamptz`, SQLite reads epoch microseconds); the mapping from a
+//! row to a model is then written once.
+
+use crate::error::{StoreError, StoreResult};
+use crate::models::*;
+use carebook_domain::Role;
+use carebook_domain::audit::{AuditRecord, ChainedRecord};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde_json::Value;
+use uuid::Uuid;
+
+pub(crate) trait RowExt {
+    fn uuid(&self, col: &str) -> StoreResult<Uuid>;
+    fn opt_uuid(&self, col: &str) -> StoreResult<Option<Uuid>>;
+    fn text(&self, col: &str) -> StoreResult<String>;
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>>;
+    fn int(&self, col: &str) -> StoreResult<i64>;
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>>;
+    fn flag(&self, col: &str) -> StoreResult<bool>;
+    fn opt_float(&self, col: &str) -> StoreResult<Option<f64>>;
+    fn ts(&self, col: &str) -> StoreResult<Timestamp>;
+    fn opt_ts(&self, col: &str) -> StoreResult<Option<Timestamp>>;
+    fn opt_date(&self, col: &str) -> StoreResult<Option<Date>>;
+    fn opt_json(&self, col: &str) -> StoreResult<Option<Value>>;
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+pub(crate) fn user<R: RowExt>(r: &R) -> StoreResult<User> {
+    Ok(User {
+        id: r.uuid("id")?,
+        email: r.text("email")?,
+        name: r.text("name")?,
+        phone: r.opt_text("phone")?,
+        password_hash: r.opt_text("password_hash")?,
+        role: r
+            .text("role")?
+            .parse::<Role>()
+            .map_err(StoreError::corrupt)?,
+        clinic_id: r.opt_uuid("clinic_id")?,
+        is_active: r.flag("is_active")?,
+        email_verified_at: r.opt_ts("email_verified_at")?,
+        last_login_at: r.opt_ts("last_login_at")?,
+        failed_login_attempts: count(r.int("failed_login_attempts")?),
+        locked_until: r.opt_ts("locked_until")?,
+        mfa_enabled: r.flag("mfa_enabled")?,
+        mfa_secret: r.opt_text("mfa_secret")?,
+        mfa_last_used_step: r.opt_int("mfa_last_used_step")?,
+        preferred_language: r.text("preferred_language")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+        deactivated_at: r.opt_ts("deactivated_at")?,
+    })
+}
+
+pub(crate) fn clinic<R: RowExt>(r: &R) -> StoreResult<Clinic> {
+    Ok(Clinic {
+        id: r.uuid("id")?,
+        name: r.text("name")?,
+        slug: r.text("slug")?,
+        timezone: r.text("timezone")?,
+        address_line: r.opt_text("address_line")?,
+        city: r.opt_text("city")?,
+        region: r.opt_text("region")?,
+        country: r.opt_text("country")?,
+        postal_code: r.opt_text("postal_code")?,
+        latitude: r.opt_float("latitude")?,
+        longitude: r.opt_float("longitude")?,
+        phone: r.opt_text("phone")?,
+        email: r.opt_text("email")?,
+        website: r.opt_text("website")?,
+        status: r.text("status")?,
+        patient_self_registration: r.flag("patient_self_registration")?,
+        currency: r.text("currency")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
+pub(crate) fn patient<R: RowExt>(r: &R) -> StoreResult<Patient> {
+    Ok(Patient {
+        id: r.uuid("id")?,
+        user_id: r.opt_uuid("user_id")?,
+        name: r.text("name")?,
+        email: r.opt_text("email")?,
+        phone: r.opt_text("phone")?,
+        date_of_birth: r.opt_date("date_of_birth")?,
+        gender: r.opt_text("gender")?,
+        preferred_language: r.text("preferred_language")?,
+        notification_opt_out: r.flag("notification_opt_out")?,
+        is_active: r.flag("is_active")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
+pub(crate) fn refresh_token<R: RowExt>(r: &R) -> StoreResult<RefreshToken> {
+    Ok(RefreshToken {
+        id: r.uuid("id")?,
+        user_id: r.uuid("user_id")?,
+        family_id: r.uuid("family_id")?,
+        token_hash: r.text("token_hash")?,
+        created_at: r.ts("created_at")?,
+        expires_at: r.ts("expires_at")?,
+        used_at: r.opt_ts("used_at")?,
+        revoked_at: r.opt_ts("revoked_at")?,
+        revoked_reason: r.opt_text("revoked_reason")?,
+        ip: r.opt_text("ip")?,
+        user_agent: r.opt_text("user_agent")?,
+    })
+}
+
+pub(crate) fn auth_token<R: RowExt>(r: &R) -> StoreResult<AuthToken> {
+    let purpose = match r.text("purpose")?.as_str() {
+        "password_reset" => TokenPurpose::PasswordReset,
+        "email_verification" => TokenPurpose::EmailVerification,
+        other => return Err(StoreError::corrupt(format!("token purpose {other}"))),
+    };
+    Ok(AuthToken {
+        id: r.uuid("id")?,
+        user_id: r.uuid("user_id")?,
+        purpose,
+        token_hash: r.text("token_hash")?,
+        created_at: r.ts("created_at")?,
+        expires_at: r.ts("expires_at")?,
+        used_at: r.opt_ts("used_at")?,
+    })
+}
+
+pub(crate) fn external_identity<R: RowExt>(r: &R) -> StoreResult<ExternalIdentity> {
+    Ok(ExternalIdentity {
+        id: r.uuid("id")?,
+        user_id: r.uuid("user_id")?,
+        issuer: r.text("issuer")?,
+        subject: r.text("subject")?,
+        email: r.opt_text("email")?,
+        created_at: r.ts("created_at")?,
+        last_used_at: r.opt_ts("last_used_at")?,
+    })
+}
+
+pub(crate) fn notification<R: RowExt>(r: &R) -> StoreResult<Notification> {
+    Ok(Notification {
+        id: r.uuid("id")?,
+        clinic_id: r.opt_uuid("clinic_id")?,
+        recipient_user_id: r.opt_uuid("recipient_user_id")?,
+        recipient_patient_id: r.opt_uuid("recipient_patient_id")?,
+        channel: r.text("channel")?,
+        kind: r.text("type")?,
+        status: r.text("status")?,
+        destination: r.opt_text("destination")?,
+        subject: r.opt_text("subject")?,
+        body: r.text("body")?,
+        body_preview: r.text("body_preview")?,
+        attempts: count(r.int("attempts")?),
+        last_error: r.opt_text("last_error")?,
+        idempotency_key: r.text("idempotency_key")?,
+        created_at: r.ts("created_at")?,
+        sent_at: r.opt_ts("sent_at")?,
+        read_at: r.opt_ts("read_at")?,
+    })
+}
+
+pub(crate) fn audit<R: RowExt>(r: &R) -> StoreResult<ChainedRecord> {
+    Ok(ChainedRecord {
+        seq: r.int("seq")?,
+        prev_hash: r.text("prev_hash")?,
+        hash: r.text("hash")?,
+        record: AuditRecord {
+            id: r.uuid("id")?,
+            occurred_at: r.ts("occurred_at")?,
+            actor_user_id: r.opt_uuid("actor_user_id")?,
+            actor_role: r.opt_text("actor_role")?,
+            action: r.text("action")?,
+            entity_type: r.text("entity_type")?,
+            entity_id: r.opt_text("entity_id")?,
+            clinic_id: r.opt_uuid("clinic_id")?,
+            old_values: r.opt_json("old_values")?,
+            new_values: r.opt_json("new_values")?,
+            ip: r.opt_text("ip")?,
+            user_agent: r.opt_text("user_agent")?,
+            request_id: r.opt_text("request_id")?,
+        },
+    })
+}
+
+/// Implements [`RowExt`] for a backend's row type given how it decodes times and dates.
+macro_rules! impl_row_ext {
+    ($row:ty, ts: $ts_ty:ty => $ts_fn:path, date: $date_ty:ty => $date_fn:path) => {
+        impl $crate::rows::RowExt for $row {
+            fn uuid(&self, col: &str) -> StoreResult<uuid::Uuid> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn opt_uuid(&self, col: &str) -> StoreResult<Option<uuid::Uuid>> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn text(&self, col: &str) -> StoreResult<String> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn int(&self, col: &str) -> StoreResult<i64> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn opt_int(&self, col: &str) -> StoreResult<Option<i64>> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn flag(&self, col: &str) -> StoreResult<bool> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn opt_float(&self, col: &str) -> StoreResult<Option<f64>> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn ts(&self, col: &str) -> StoreResult<jiff::Timestamp> {
+                let v: $ts_ty = sqlx::Row::try_get(self, col)?;
+                $ts_fn(v)
+            }
+            fn opt_ts(&self, col: &str) -> StoreResult<Option<jiff::Timestamp>> {
+                let v: Option<$ts_ty> = sqlx::Row::try_get(self, col)?;
+                v.map($ts_fn).transpose()
+            }
+            fn opt_date(&self, col: &str) -> StoreResult<Option<jiff::civil::Date>> {
+                let v: Option<$date_ty> = sqlx::Row::try_get(self, col)?;
+                v.map($date_fn).transpose()
+            }
+            fn opt_json(&self, col: &str) -> StoreResult<Option<serde_json::Value>> {
+                let v: Option<sqlx::types::Json<serde_json::Value>> =
+                    sqlx::Row::try_get(self, col)?;
+                Ok(v.map(|j| j.0))
+            }
+        }
+    };
+}
+pub(crate) use impl_row_ext;

@@ -1,0 +1,728 @@
+//! The SQL both backends share, written once.
+//!
+//! PostgreSQL and SQLite accept the same statements here (`$n` parameters, `RETURNING`,
+//! standard joins); what differs is how times and dates are encoded, whether a read can lock
+//! a row, and how the audit chain is serialised. Each backend module defines `enc_ts`,
+//! `enc_opt_ts`, `enc_opt_date` and `lock_audit_chain`, then expands [`impl_store_tx!`] for
+//! its transaction type, which resolves those names in its own scope. Generic code over
+//! `sqlx::Database` would say the same with far more trait bounds.
+
+macro_rules! impl_store_tx {
+    ($tx:ty, for_update = $fu:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::tx::StoreTx for $tx {
+            async fn insert_user(&mut self, u: &User) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, email, name, phone, password_hash, role, clinic_id, \
+                     is_active, email_verified_at, last_login_at, failed_login_attempts, \
+                     locked_until, mfa_enabled, mfa_secret, mfa_last_used_step, \
+                     preferred_language, created_at, updated_at, deactivated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19)",
+                )
+                .bind(u.id)
+                .bind(&u.email)
+                .bind(&u.name)
+                .bind(&u.phone)
+                .bind(&u.password_hash)
+                .bind(u.role.as_str())
+                .bind(u.clinic_id)
+                .bind(u.is_active)
+                .bind(enc_opt_ts(u.email_verified_at))
+                .bind(enc_opt_ts(u.last_login_at))
+                .bind(i64::from(u.failed_login_attempts))
+                .bind(enc_opt_ts(u.locked_until))
+                .bind(u.mfa_enabled)
+                .bind(&u.mfa_secret)
+                .bind(u.mfa_last_used_step)
+                .bind(&u.preferred_language)
+                .bind(enc_ts(u.created_at))
+                .bind(enc_ts(u.updated_at))
+                .bind(enc_opt_ts(u.deactivated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn get_user(&mut self, id: Uuid) -> StoreResult<Option<User>> {
+                let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::user).transpose()
+            }
+
+            async fn lock_user(&mut self, id: Uuid) -> StoreResult<Option<User>> {
+                let row = sqlx::query(concat!("SELECT * FROM users WHERE id = $1", $fu))
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::user).transpose()
+            }
+
+            async fn find_user_by_email(&mut self, email: &str) -> StoreResult<Option<User>> {
+                let row = sqlx::query("SELECT * FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::user).transpose()
+            }
+
+            async fn list_users(
+                &mut self,
+                f: &UserFilter,
+                page: PageRequest<Uuid>,
+            ) -> StoreResult<Vec<User>> {
+                let pattern = f.query.as_ref().map(|q| format!("%{}%", like_escape(&q.to_lowercase())));
+                let rows = sqlx::query(
+                    "SELECT * FROM users \
+                     WHERE ($1 IS NULL OR clinic_id = $1) \
+                       AND ($2 IS NULL OR role = $2) \
+                       AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\' OR email LIKE $3 ESCAPE '\\') \
+                       AND ($4 OR is_active) \
+                       AND ($5 IS NULL OR id > $5) \
+                     ORDER BY id LIMIT $6",
+                )
+                .bind(f.clinic_id)
+                .bind(f.role.map(|r| r.as_str()))
+                .bind(pattern)
+                .bind(f.include_inactive)
+                .bind(page.after)
+                .bind(i64::from(page.limit))
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(rows::user).collect()
+            }
+
+            async fn update_user(&mut self, u: &User) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE users SET email = $1, name = $2, phone = $3, password_hash = $4, \
+                     role = $5, clinic_id = $6, is_active = $7, email_verified_at = $8, \
+                     last_login_at = $9, failed_login_attempts = $10, locked_until = $11, \
+                     mfa_enabled = $12, mfa_secret = $13, mfa_last_used_step = $14, \
+                     preferred_language = $15, updated_at = $16, deactivated_at = $17 \
+                     WHERE id = $18",
+                )
+                .bind(&u.email)
+                .bind(&u.name)
+                .bind(&u.phone)
+                .bind(&u.password_hash)
+                .bind(u.role.as_str())
+                .bind(u.clinic_id)
+                .bind(u.is_active)
+                .bind(enc_opt_ts(u.email_verified_at))
+                .bind(enc_opt_ts(u.last_login_at))
+                .bind(i64::from(u.failed_login_attempts))
+                .bind(enc_opt_ts(u.locked_until))
+                .bind(u.mfa_enabled)
+                .bind(&u.mfa_secret)
+                .bind(u.mfa_last_used_step)
+                .bind(&u.preferred_language)
+                .bind(enc_ts(u.updated_at))
+                .bind(enc_opt_ts(u.deactivated_at))
+                .bind(u.id)
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn insert_clinic(&mut self, c: &Clinic) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO clinics (id, name, slug, timezone, address_line, city, region, \
+                     country, postal_code, latitude, longitude, phone, email, website, status, \
+                     patient_self_registration, currency, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19)",
+                )
+                .bind(c.id)
+                .bind(&c.name)
+                .bind(&c.slug)
+                .bind(&c.timezone)
+                .bind(&c.address_line)
+                .bind(&c.city)
+                .bind(&c.region)
+                .bind(&c.country)
+                .bind(&c.postal_code)
+                .bind(c.latitude)
+                .bind(c.longitude)
+                .bind(&c.phone)
+                .bind(&c.email)
+                .bind(&c.website)
+                .bind(&c.status)
+                .bind(c.patient_self_registration)
+                .bind(&c.currency)
+                .bind(enc_ts(c.created_at))
+                .bind(enc_ts(c.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn get_clinic(&mut self, id: Uuid) -> StoreResult<Option<Clinic>> {
+                let row = sqlx::query("SELECT * FROM clinics WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::clinic).transpose()
+            }
+
+            async fn get_clinic_by_slug(&mut self, slug: &str) -> StoreResult<Option<Clinic>> {
+                let row = sqlx::query("SELECT * FROM clinics WHERE slug = $1")
+                    .bind(slug)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::clinic).transpose()
+            }
+
+            async fn list_clinics(
+                &mut self,
+                only: Option<Uuid>,
+                page: PageRequest<Uuid>,
+            ) -> StoreResult<Vec<Clinic>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM clinics WHERE ($1 IS NULL OR id = $1) \
+                     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3",
+                )
+                .bind(only)
+                .bind(page.after)
+                .bind(i64::from(page.limit))
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(rows::clinic).collect()
+            }
+
+            async fn update_clinic(&mut self, c: &Clinic) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE clinics SET name = $1, slug = $2, timezone = $3, address_line = $4, \
+                     city = $5, region = $6, country = $7, postal_code = $8, latitude = $9, \
+                     longitude = $10, phone = $11, email = $12, website = $13, status = $14, \
+                     patient_self_registration = $15, currency = $16, updated_at = $17 \
+                     WHERE id = $18",
+                )
+                .bind(&c.name)
+                .bind(&c.slug)
+                .bind(&c.timezone)
+                .bind(&c.address_line)
+                .bind(&c.city)
+                .bind(&c.region)
+                .bind(&c.country)
+                .bind(&c.postal_code)
+                .bind(c.latitude)
+                .bind(c.longitude)
+                .bind(&c.phone)
+                .bind(&c.email)
+                .bind(&c.website)
+                .bind(&c.status)
+                .bind(c.patient_self_registration)
+                .bind(&c.currency)
+                .bind(enc_ts(c.updated_at))
+                .bind(c.id)
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn insert_patient(&mut self, p: &Patient) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO patients (id, user_id, name, email, phone, date_of_birth, gender, \
+                     preferred_language, notification_opt_out, is_active, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(p.id)
+                .bind(p.user_id)
+                .bind(&p.name)
+                .bind(&p.email)
+                .bind(&p.phone)
+                .bind(enc_opt_date(p.date_of_birth))
+                .bind(&p.gender)
+                .bind(&p.preferred_language)
+                .bind(p.notification_opt_out)
+                .bind(p.is_active)
+                .bind(enc_ts(p.created_at))
+                .bind(enc_ts(p.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn get_patient_by_user(&mut self, user_id: Uuid) -> StoreResult<Option<Patient>> {
+                let row = sqlx::query("SELECT * FROM patients WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::patient).transpose()
+            }
+
+            async fn link_patient_clinic(
+                &mut self,
+                patient_id: Uuid,
+                clinic_id: Uuid,
+                now: Timestamp,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO patient_clinics (patient_id, clinic_id, registered_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (patient_id, clinic_id) DO NOTHING",
+                )
+                .bind(patient_id)
+                .bind(clinic_id)
+                .bind(enc_ts(now))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn patient_clinic_ids(&mut self, patient_id: Uuid) -> StoreResult<Vec<Uuid>> {
+                let rows = sqlx::query(
+                    "SELECT clinic_id FROM patient_clinics WHERE patient_id = $1 ORDER BY clinic_id",
+                )
+                .bind(patient_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(|r| r.uuid("clinic_id")).collect()
+            }
+
+            async fn insert_refresh_token(&mut self, t: &RefreshToken) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, \
+                     expires_at, used_at, revoked_at, revoked_reason, ip, user_agent) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(t.id)
+                .bind(t.user_id)
+                .bind(t.family_id)
+                .bind(&t.token_hash)
+                .bind(enc_ts(t.created_at))
+                .bind(enc_ts(t.expires_at))
+                .bind(enc_opt_ts(t.used_at))
+                .bind(enc_opt_ts(t.revoked_at))
+                .bind(&t.revoked_reason)
+                .bind(&t.ip)
+                .bind(&t.user_agent)
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn lock_refresh_token_by_hash(
+                &mut self,
+                token_hash: &str,
+            ) -> StoreResult<Option<RefreshToken>> {
+                let row = sqlx::query(concat!(
+                    "SELECT * FROM refresh_tokens WHERE token_hash = $1",
+                    $fu
+                ))
+                .bind(token_hash)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                row.as_ref().map(rows::refresh_token).transpose()
+            }
+
+            async fn mark_refresh_token_used(&mut self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+                sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE id = $2")
+                    .bind(enc_ts(now))
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn revoke_refresh_family(
+                &mut self,
+                family_id: Uuid,
+                reason: &str,
+                now: Timestamp,
+            ) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2 \
+                     WHERE family_id = $3 AND revoked_at IS NULL",
+                )
+                .bind(enc_ts(now))
+                .bind(reason)
+                .bind(family_id)
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(done.rows_affected())
+            }
+
+            async fn revoke_user_refresh_tokens(
+                &mut self,
+                user_id: Uuid,
+                reason: &str,
+                now: Timestamp,
+            ) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2 \
+                     WHERE user_id = $3 AND revoked_at IS NULL",
+                )
+                .bind(enc_ts(now))
+                .bind(reason)
+                .bind(user_id)
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(done.rows_affected())
+            }
+
+            async fn insert_auth_token(&mut self, t: &AuthToken) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO auth_tokens (id, user_id, purpose, token_hash, created_at, \
+                     expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(t.id)
+                .bind(t.user_id)
+                .bind(t.purpose.as_str())
+                .bind(&t.token_hash)
+                .bind(enc_ts(t.created_at))
+                .bind(enc_ts(t.expires_at))
+                .bind(enc_opt_ts(t.used_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn lock_auth_token_by_hash(
+                &mut self,
+                purpose: TokenPurpose,
+                token_hash: &str,
+            ) -> StoreResult<Option<AuthToken>> {
+                let row = sqlx::query(concat!(
+                    "SELECT * FROM auth_tokens WHERE purpose = $1 AND token_hash = $2",
+                    $fu
+                ))
+                .bind(purpose.as_str())
+                .bind(token_hash)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                row.as_ref().map(rows::auth_token).transpose()
+            }
+
+            async fn use_auth_tokens(
+                &mut self,
+                user_id: Uuid,
+                purpose: TokenPurpose,
+                now: Timestamp,
+            ) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE auth_tokens SET used_at = $1 \
+                     WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+                )
+                .bind(enc_ts(now))
+                .bind(user_id)
+                .bind(purpose.as_str())
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(done.rows_affected())
+            }
+
+            async fn replace_recovery_codes(
+                &mut self,
+                user_id: Uuid,
+                code_hashes: &[String],
+                now: Timestamp,
+            ) -> StoreResult<()> {
+                sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                for h in code_hashes {
+                    sqlx::query(
+                        "INSERT INTO mfa_recovery_codes (id, user_id, code_hash, created_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(Uuid::now_v7())
+                    .bind(user_id)
+                    .bind(h)
+                    .bind(enc_ts(now))
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn use_recovery_code(
+                &mut self,
+                user_id: Uuid,
+                code_hash: &str,
+                now: Timestamp,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE mfa_recovery_codes SET used_at = $1 \
+                     WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+                )
+                .bind(enc_ts(now))
+                .bind(user_id)
+                .bind(code_hash)
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn count_unused_recovery_codes(&mut self, user_id: Uuid) -> StoreResult<u64> {
+                let row = sqlx::query(
+                    "SELECT count(*) AS n FROM mfa_recovery_codes \
+                     WHERE user_id = $1 AND used_at IS NULL",
+                )
+                .bind(user_id)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                Ok(u64::try_from(row.int("n")?).unwrap_or(0))
+            }
+
+            async fn insert_external_identity(&mut self, e: &ExternalIdentity) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO external_identities (id, user_id, issuer, subject, email, \
+                     created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(e.id)
+                .bind(e.user_id)
+                .bind(&e.issuer)
+                .bind(&e.subject)
+                .bind(&e.email)
+                .bind(enc_ts(e.created_at))
+                .bind(enc_opt_ts(e.last_used_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn list_external_identities(
+                &mut self,
+                user_id: Uuid,
+            ) -> StoreResult<Vec<ExternalIdentity>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM external_identities WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(rows::external_identity).collect()
+            }
+
+            async fn find_external_identity(
+                &mut self,
+                issuer: &str,
+                subject: &str,
+            ) -> StoreResult<Option<ExternalIdentity>> {
+                let row = sqlx::query(
+                    "SELECT * FROM external_identities WHERE issuer = $1 AND subject = $2",
+                )
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                row.as_ref().map(rows::external_identity).transpose()
+            }
+
+            async fn delete_external_identity(
+                &mut self,
+                user_id: Uuid,
+                id: Uuid,
+            ) -> StoreResult<Option<ExternalIdentity>> {
+                let row = sqlx::query(
+                    "DELETE FROM external_identities WHERE user_id = $1 AND id = $2 RETURNING *",
+                )
+                .bind(user_id)
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                row.as_ref().map(rows::external_identity).transpose()
+            }
+
+            async fn insert_notification(&mut self, n: &Notification) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO notifications (id, clinic_id, recipient_user_id, \
+                     recipient_patient_id, channel, type, status, destination, subject, body, \
+                     body_preview, attempts, last_error, idempotency_key, created_at, sent_at, \
+                     read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                     $14, $15, $16, $17)",
+                )
+                .bind(n.id)
+                .bind(n.clinic_id)
+                .bind(n.recipient_user_id)
+                .bind(n.recipient_patient_id)
+                .bind(&n.channel)
+                .bind(&n.kind)
+                .bind(&n.status)
+                .bind(&n.destination)
+                .bind(&n.subject)
+                .bind(&n.body)
+                .bind(&n.body_preview)
+                .bind(i64::from(n.attempts))
+                .bind(&n.last_error)
+                .bind(&n.idempotency_key)
+                .bind(enc_ts(n.created_at))
+                .bind(enc_opt_ts(n.sent_at))
+                .bind(enc_opt_ts(n.read_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn list_notifications_for_user(
+                &mut self,
+                user_id: Uuid,
+            ) -> StoreResult<Vec<Notification>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM notifications WHERE recipient_user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(rows::notification).collect()
+            }
+
+            async fn role_permissions(&mut self) -> StoreResult<Vec<(String, String)>> {
+                let rows = sqlx::query(
+                    "SELECT role, permission FROM role_permissions ORDER BY role, permission",
+                )
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter()
+                    .map(|r| Ok((r.text("role")?, r.text("permission")?)))
+                    .collect()
+            }
+
+            async fn roles(&mut self) -> StoreResult<Vec<(Role, String)>> {
+                let rows = sqlx::query("SELECT name, description FROM roles ORDER BY name")
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let role = r.text("name")?.parse::<Role>().map_err(StoreError::corrupt)?;
+                        Ok((role, r.text("description")?))
+                    })
+                    .collect()
+            }
+
+            async fn append_audit(&mut self, r: &AuditRecord) -> StoreResult<i64> {
+                lock_audit_chain(&mut self.tx).await?;
+                let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                let (seq, prev) = match last {
+                    Some(row) => (row.int("seq")? + 1, row.text("hash")?),
+                    None => (1, carebook_domain::audit::GENESIS_HASH.to_owned()),
+                };
+                let hash = carebook_domain::audit::chain_hash(&prev, seq, r);
+                sqlx::query(
+                    "INSERT INTO audit_log (seq, id, occurred_at, actor_user_id, actor_role, \
+                     action, entity_type, entity_id, clinic_id, old_values, new_values, ip, \
+                     user_agent, request_id, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, \
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(seq)
+                .bind(r.id)
+                .bind(enc_ts(r.occurred_at))
+                .bind(r.actor_user_id)
+                .bind(&r.actor_role)
+                .bind(&r.action)
+                .bind(&r.entity_type)
+                .bind(&r.entity_id)
+                .bind(r.clinic_id)
+                .bind(r.old_values.clone().map(sqlx::types::Json))
+                .bind(r.new_values.clone().map(sqlx::types::Json))
+                .bind(&r.ip)
+                .bind(&r.user_agent)
+                .bind(&r.request_id)
+                .bind(&prev)
+                .bind(&hash)
+                .execute(&mut *self.tx)
+                .await?;
+                self.audited = true;
+                Ok(seq)
+            }
+
+            async fn list_audit(
+                &mut self,
+                f: &AuditFilter,
+                page: PageRequest<i64>,
+            ) -> StoreResult<Vec<ChainedRecord>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM audit_log \
+                     WHERE ($1 IS NULL OR entity_type = $1) \
+                       AND ($2 IS NULL OR entity_id = $2) \
+                       AND ($3 IS NULL OR actor_user_id = $3) \
+                       AND ($4 IS NULL OR clinic_id = $4) \
+                       AND ($5 IS NULL OR occurred_at >= $5) \
+                       AND ($6 IS NULL OR occurred_at < $6) \
+                       AND ($7 IS NULL OR seq < $7) \
+                     ORDER BY seq DESC LIMIT $8",
+                )
+                .bind(&f.entity_type)
+                .bind(&f.entity_id)
+                .bind(f.actor_user_id)
+                .bind(f.clinic_id)
+                .bind(enc_opt_ts(f.from))
+                .bind(enc_opt_ts(f.to))
+                .bind(page.after)
+                .bind(i64::from(page.limit))
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(rows::audit).collect()
+            }
+
+            async fn audit_chain(
+                &mut self,
+                after_seq: i64,
+                limit: u32,
+            ) -> StoreResult<Vec<ChainedRecord>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after_seq)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(rows::audit).collect()
+            }
+
+            async fn ping(&mut self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&mut *self.tx).await?;
+                Ok(())
+            }
+
+            async fn commit(self: Box<Self>) -> StoreResult<()> {
+                if self.wrote && !self.audited {
+                    return Err(StoreError::Unaudited);
+                }
+                self.tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_store_tx;
+
+/// Escapes `%`, `_` and `\` so a search string matches literally inside a LIKE pattern.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,155 @@
+//! The repository interface: one transaction trait that both backends implement.
+//!
+//! Handlers open a transaction, call these operations, append the audit record of what they
+//! did, and commit; the audit row is therefore written in the same transaction as the change.
+//! A transaction that wrote anything refuses to commit without an audit record.
+//!
+//! After any error, abandon the transaction (drop it, which rolls back): PostgreSQL refuses
+//! further statements in a failed transaction, and callers must not rely on SQLite letting
+//! them continue.
+
+use crate::error::StoreResult;
+use crate::models::*;
+use async_trait::async_trait;
+use carebook_domain::Role;
+use carebook_domain::audit::{AuditRecord, ChainedRecord};
+use jiff::Timestamp;
+use uuid::Uuid;
+
+#[async_trait]
+pub trait StoreTx: Send {
+    // Users
+    async fn insert_user(&mut self, user: &User) -> StoreResult<()>;
+    async fn get_user(&mut self, id: Uuid) -> StoreResult<Option<User>>;
+    /// Reads a user and holds it against concurrent writers until commit (row lock on
+    /// PostgreSQL; SQLite write transactions are already exclusive).
+    async fn lock_user(&mut self, id: Uuid) -> StoreResult<Option<User>>;
+    async fn find_user_by_email(&mut self, email: &str) -> StoreResult<Option<User>>;
+    async fn list_users(
+        &mut self,
+        filter: &UserFilter,
+        page: PageRequest<Uuid>,
+    ) -> StoreResult<Vec<User>>;
+    /// Writes every mutable column of the user.
+    async fn update_user(&mut self, user: &User) -> StoreResult<()>;
+
+    // Clinics
+    async fn insert_clinic(&mut self, clinic: &Clinic) -> StoreResult<()>;
+    async fn get_clinic(&mut self, id: Uuid) -> StoreResult<Option<Clinic>>;
+    async fn get_clinic_by_slug(&mut self, slug: &str) -> StoreResult<Option<Clinic>>;
+    async fn list_clinics(
+        &mut self,
+        only: Option<Uuid>,
+        page: PageRequest<Uuid>,
+    ) -> StoreResult<Vec<Clinic>>;
+    async fn update_clinic(&mut self, clinic: &Clinic) -> StoreResult<()>;
+
+    // Patients
+    async fn insert_patient(&mut self, patient: &Patient) -> StoreResult<()>;
+    async fn get_patient_by_user(&mut self, user_id: Uuid) -> StoreResult<Option<Patient>>;
+    async fn link_patient_clinic(
+        &mut self,
+        patient_id: Uuid,
+        clinic_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn patient_clinic_ids(&mut self, patient_id: Uuid) -> StoreResult<Vec<Uuid>>;
+
+    // Refresh tokens
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> StoreResult<()>;
+    async fn lock_refresh_token_by_hash(
+        &mut self,
+        token_hash: &str,
+    ) -> StoreResult<Option<RefreshToken>>;
+    async fn mark_refresh_token_used(&mut self, id: Uuid, now: Timestamp) -> StoreResult<()>;
+    /// Revokes every live token of a family; returns how many.
+    async fn revoke_refresh_family(
+        &mut self,
+        family_id: Uuid,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+    /// Revokes every live token of a user (password change, deactivation); returns how many.
+    async fn revoke_user_refresh_tokens(
+        &mut self,
+        user_id: Uuid,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+
+    // One-time tokens (password reset, email verification)
+    async fn insert_auth_token(&mut self, token: &AuthToken) -> StoreResult<()>;
+    async fn lock_auth_token_by_hash(
+        &mut self,
+        purpose: TokenPurpose,
+        token_hash: &str,
+    ) -> StoreResult<Option<AuthToken>>;
+    /// Marks every unused token of that user and purpose as used: consuming one reset link
+    /// retires the others that are still in someone's inbox.
+    async fn use_auth_tokens(
+        &mut self,
+        user_id: Uuid,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+
+    // MFA recovery codes
+    async fn replace_recovery_codes(
+        &mut self,
+        user_id: Uuid,
+        code_hashes: &[String],
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Consumes an unused code; false when it does not exist or was used.
+    async fn use_recovery_code(
+        &mut self,
+        user_id: Uuid,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn count_unused_recovery_codes(&mut self, user_id: Uuid) -> StoreResult<u64>;
+
+    // External identities
+    async fn insert_external_identity(&mut self, identity: &ExternalIdentity) -> StoreResult<()>;
+    async fn list_external_identities(
+        &mut self,
+        user_id: Uuid,
+    ) -> StoreResult<Vec<ExternalIdentity>>;
+    async fn find_external_identity(
+        &mut self,
+        issuer: &str,
+        subject: &str,
+    ) -> StoreResult<Option<ExternalIdentity>>;
+    async fn delete_external_identity(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<ExternalIdentity>>;
+
+    // Notification outbox
+    async fn insert_notification(&mut self, n: &Notification) -> StoreResult<()>;
+    async fn list_notifications_for_user(
+        &mut self,
+        user_id: Uuid,
+    ) -> StoreResult<Vec<Notification>>;
+
+    // Roles and permissions as seeded
+    async fn role_permissions(&mut self) -> StoreResult<Vec<(String, String)>>;
+    async fn roles(&mut self) -> StoreResult<Vec<(Role, String)>>;
+
+    // Audit trail
+    /// Appends one record to the hash chain; returns its sequence number.
+    async fn append_audit(&mut self, record: &AuditRecord) -> StoreResult<i64>;
+    async fn list_audit(
+        &mut self,
+        filter: &AuditFilter,
+        page: PageRequest<i64>,
+    ) -> StoreResult<Vec<ChainedRecord>>;
+    /// Rows in chain order after `after_seq`, for verification.
+    async fn audit_chain(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<ChainedRecord>>;
+
+    /// Liveness of the connection (for `/readyz`).
+    async fn ping(&mut self) -> StoreResult<()>;
+
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
