@@ -698,6 +698,23 @@ macro_rules! impl_store_tx {
                 rows.iter().map(rows::audit).collect()
             }
 
+            async fn purge_spent_tokens(&mut self, before: Timestamp) -> StoreResult<(u64, u64)> {
+                let refresh = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+                    .bind(enc_ts(before))
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected();
+                let once = sqlx::query(
+                    "DELETE FROM auth_tokens WHERE expires_at < $1 OR used_at < $1",
+                )
+                .bind(enc_ts(before))
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+                self.wrote = true;
+                Ok((refresh, once))
+            }
+
             async fn ping(&mut self) -> StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&mut *self.tx).await?;
                 Ok(())

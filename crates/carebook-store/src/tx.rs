@@ -148,6 +148,11 @@ pub trait StoreTx: Send {
     /// Rows in chain order after `after_seq`, for verification.
     async fn audit_chain(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<ChainedRecord>>;
 
+    // Housekeeping
+    /// Deletes refresh tokens that expired before `before` and one-time tokens that expired
+    /// or were used before it; returns (refresh tokens, one-time tokens) removed.
+    async fn purge_spent_tokens(&mut self, before: Timestamp) -> StoreResult<(u64, u64)>;
+
     /// Liveness of the connection (for `/readyz`).
     async fn ping(&mut self) -> StoreResult<()>;
 

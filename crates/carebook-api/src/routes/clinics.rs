@@ -1,0 +1,354 @@
+//! Clinics, the tenants of Carebook. Every signed-in user can read the directory; the network
+//! creates clinics; a clinic's administrators change their own clinic.
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
+use crate::meta::{Change, RequestMeta};
+use crate::state::AppState;
+use crate::views::{ClinicPage, ClinicStatus, ClinicView, PageParams, double_option};
+use axum::extract::State;
+use axum::http::StatusCode;
+use carebook_domain::ValidationError;
+use carebook_domain::identity::parse_slug;
+use carebook_store::models::{Clinic, PageRequest};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clinics, create_clinic))
+        .routes(routes!(get_clinic, update_clinic))
+}
+
+/// The clinic directory.
+#[utoipa::path(get, path = "/api/v1/clinics", tag = "clinics", params(PageParams), responses((status = 200, body = ClinicPage)))]
+async fn list_clinics(
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Json<ClinicPage>> {
+    let limit = page.limit()?;
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<Uuid>().map_err(|_| {
+                ApiError::invalid_parameter("cursor", "is not a cursor from a previous page")
+            })
+        })
+        .transpose()?;
+    let mut clinics = state
+        .store
+        .read()
+        .await?
+        .list_clinics(
+            None,
+            PageRequest {
+                after,
+                limit: limit + 1,
+            },
+        )
+        .await?;
+    let more = clinics.len() > limit as usize;
+    clinics.truncate(limit as usize);
+    Ok(Json(ClinicPage {
+        next_cursor: if more {
+            clinics.last().map(|c| c.id.to_string())
+        } else {
+            None
+        },
+        items: clinics.iter().map(ClinicView::from).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClinic {
+    pub name: String,
+    /// URL name: lower-case letters, digits and hyphens.
+    pub slug: String,
+    /// IANA time zone, e.g. `Africa/Nairobi`.
+    pub timezone: String,
+    pub address_line: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2 code.
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub status: Option<ClinicStatus>,
+    pub patient_self_registration: Option<bool>,
+    /// ISO 4217 code, default `USD`.
+    pub currency: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClinic {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub timezone: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub address_line: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub city: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub region: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub country: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub postal_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub latitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub longitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub website: Option<Option<String>>,
+    pub status: Option<ClinicStatus>,
+    pub patient_self_registration: Option<bool>,
+    pub currency: Option<String>,
+}
+
+fn text(
+    field: &'static str,
+    v: Option<String>,
+    max: usize,
+    errors: &mut Vec<ValidationError>,
+) -> Option<String> {
+    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())?;
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        errors.push(ValidationError::new(
+            field,
+            format!("must be at most {max} printable characters"),
+        ));
+        return None;
+    }
+    Some(v)
+}
+
+/// Checks every field of a clinic after a create or an update, collecting all problems.
+fn validate(c: &Clinic) -> Result<(), ApiError> {
+    let mut errors = vec![];
+    if c.name.trim().is_empty() || c.name.chars().count() > 200 {
+        errors.push(ValidationError::new("name", "must be 1-200 characters"));
+    }
+    if let Err(e) = parse_slug("slug", &c.slug) {
+        errors.push(e);
+    }
+    if jiff::tz::TimeZone::get(&c.timezone).is_err() {
+        errors.push(ValidationError::new(
+            "timezone",
+            "must be an IANA time zone such as Africa/Nairobi",
+        ));
+    }
+    if c.latitude
+        .is_some_and(|v| !(-90.0..=90.0).contains(&v) || !v.is_finite())
+    {
+        errors.push(ValidationError::new(
+            "latitude",
+            "must be between -90 and 90",
+        ));
+    }
+    if c.longitude
+        .is_some_and(|v| !(-180.0..=180.0).contains(&v) || !v.is_finite())
+    {
+        errors.push(ValidationError::new(
+            "longitude",
+            "must be between -180 and 180",
+        ));
+    }
+    if c.latitude.is_some() != c.longitude.is_some() {
+        errors.push(ValidationError::new(
+            "latitude",
+            "latitude and longitude go together",
+        ));
+    }
+    if c.currency.len() != 3 || !c.currency.chars().all(|ch| ch.is_ascii_uppercase()) {
+        errors.push(ValidationError::new(
+            "currency",
+            "must be an ISO 4217 code such as KES or USD",
+        ));
+    }
+    if let Some(country) = &c.country {
+        if country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()) {
+            errors.push(ValidationError::new(
+                "country",
+                "must be an ISO 3166-1 alpha-2 code such as KE",
+            ));
+        }
+    }
+    if let Some(email) = &c.email {
+        if let Err(e) = carebook_domain::Email::parse("email", email) {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Create a clinic.
+#[utoipa::path(post, path = "/api/v1/clinics", tag = "clinics", request_body = CreateClinic, responses((status = 201, body = ClinicView)))]
+async fn create_clinic(
+    State(state): State<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    Json(b): Json<CreateClinic>,
+) -> ApiResult<(StatusCode, Json<ClinicView>)> {
+    let now = state.now();
+    let mut errors = vec![];
+    let clinic = Clinic {
+        id: Uuid::now_v7(),
+        name: b.name.trim().to_owned(),
+        slug: b.slug.trim().to_owned(),
+        timezone: b.timezone.trim().to_owned(),
+        address_line: text("address_line", b.address_line, 300, &mut errors),
+        city: text("city", b.city, 120, &mut errors),
+        region: text("region", b.region, 120, &mut errors),
+        country: text("country", b.country, 2, &mut errors).map(|c| c.to_uppercase()),
+        postal_code: text("postal_code", b.postal_code, 20, &mut errors),
+        latitude: b.latitude,
+        longitude: b.longitude,
+        phone: crate::routes::auth::parse_phone(b.phone.as_deref())
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten(),
+        email: text("email", b.email, 254, &mut errors).map(|e| e.to_lowercase()),
+        website: text("website", b.website, 300, &mut errors),
+        status: b.status.unwrap_or(ClinicStatus::Active).as_str().to_owned(),
+        patient_self_registration: b.patient_self_registration.unwrap_or(false),
+        currency: b
+            .currency
+            .unwrap_or_else(|| "USD".into())
+            .trim()
+            .to_uppercase(),
+        created_at: now,
+        updated_at: now,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    validate(&clinic)?;
+    let mut tx = state.store.write().await?;
+    tx.insert_clinic(&clinic).await?;
+    let change = Change::new("clinic.create", "clinic", Some(clinic.id))
+        .clinic(Some(clinic.id))
+        .new_values(&ClinicView::from(&clinic));
+    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(ClinicView::from(&clinic))))
+}
+
+/// One clinic.
+#[utoipa::path(get, path = "/api/v1/clinics/{id}", tag = "clinics", params(("id" = Uuid, Path)), responses((status = 200, body = ClinicView)))]
+async fn get_clinic(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<ClinicView>> {
+    let clinic = state
+        .store
+        .read()
+        .await?
+        .get_clinic(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("clinic"))?;
+    Ok(Json(ClinicView::from(&clinic)))
+}
+
+/// Change a clinic's details or settings (clinic-bound administrators: their own clinic).
+#[utoipa::path(patch, path = "/api/v1/clinics/{id}", tag = "clinics", params(("id" = Uuid, Path)), request_body = UpdateClinic, responses((status = 200, body = ClinicView)))]
+async fn update_clinic(
+    State(state): State<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    Path(id): Path<Uuid>,
+    Json(b): Json<UpdateClinic>,
+) -> ApiResult<Json<ClinicView>> {
+    if !p.can_see_clinic(Some(id)) {
+        return Err(ApiError::forbidden("you can only change your own clinic"));
+    }
+    let now = state.now();
+    let mut tx = state.store.write().await?;
+    let mut c = tx
+        .get_clinic(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("clinic"))?;
+    let before = ClinicView::from(&c);
+    let mut errors = vec![];
+    if let Some(v) = b.name {
+        c.name = v.trim().to_owned();
+    }
+    if let Some(v) = b.slug {
+        c.slug = v.trim().to_owned();
+    }
+    if let Some(v) = b.timezone {
+        c.timezone = v.trim().to_owned();
+    }
+    if let Some(v) = b.address_line {
+        c.address_line = text("address_line", v, 300, &mut errors);
+    }
+    if let Some(v) = b.city {
+        c.city = text("city", v, 120, &mut errors);
+    }
+    if let Some(v) = b.region {
+        c.region = text("region", v, 120, &mut errors);
+    }
+    if let Some(v) = b.country {
+        c.country = text("country", v, 2, &mut errors).map(|s| s.to_uppercase());
+    }
+    if let Some(v) = b.postal_code {
+        c.postal_code = text("postal_code", v, 20, &mut errors);
+    }
+    if let Some(v) = b.latitude {
+        c.latitude = v;
+    }
+    if let Some(v) = b.longitude {
+        c.longitude = v;
+    }
+    if let Some(v) = b.phone {
+        c.phone = crate::routes::auth::parse_phone(v.as_deref())
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
+    }
+    if let Some(v) = b.email {
+        c.email = text("email", v, 254, &mut errors).map(|e| e.to_lowercase());
+    }
+    if let Some(v) = b.website {
+        c.website = text("website", v, 300, &mut errors);
+    }
+    if let Some(v) = b.status {
+        c.status = v.as_str().to_owned();
+    }
+    if let Some(v) = b.patient_self_registration {
+        c.patient_self_registration = v;
+    }
+    if let Some(v) = b.currency {
+        c.currency = v.trim().to_uppercase();
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    validate(&c)?;
+    c.updated_at = now;
+    tx.update_clinic(&c).await?;
+    let change = Change::new("clinic.update", "clinic", Some(c.id))
+        .clinic(Some(c.id))
+        .old(&before)
+        .new_values(&ClinicView::from(&c));
+    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
+    tx.commit().await?;
+    Ok(Json(ClinicView::from(&c)))
+}

@@ -1,0 +1,24 @@
+//! One module per resource, each with a `router()`; `api()` puts them together with the
+//! OpenAPI description generated from the handlers.
+
+pub mod audit;
+pub mod auth;
+pub mod clinics;
+pub mod health;
+pub mod me;
+pub mod roles;
+pub mod users;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(users::router())
+        .merge(clinics::router())
+        .merge(roles::router())
+        .merge(audit::router())
+}

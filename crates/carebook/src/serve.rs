@@ -1,0 +1,124 @@
+//! `carebook serve` and `carebook worker`.
+
+use crate::settings::Settings;
+use anyhow::{Context, Result};
+use carebook_api::clock::{Clock, SystemClock};
+use carebook_api::state::AppState;
+use carebook_api::{ApiConfig, app};
+use carebook_store::Store;
+use jiff::SignedDuration;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub async fn open_store(settings: &Settings) -> Result<Store> {
+    let url = settings.database_url();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    let store = Store::connect(&url, settings.db_max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", crate::settings::redact_url(&url)))?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+pub fn api_config(settings: &Settings) -> Result<ApiConfig> {
+    let mut c = ApiConfig::new(settings.jwt_secret()?);
+    c.access_token_ttl = SignedDuration::from_mins(settings.access_token_minutes.clamp(1, 24 * 60));
+    c.refresh_token_ttl =
+        SignedDuration::from_hours(24 * settings.refresh_token_days.clamp(1, 365));
+    c.auth_rate_per_minute = settings.auth_rate_per_minute;
+    c.max_body_bytes = settings.max_body_bytes;
+    c.trust_forwarded_for = settings.trust_forwarded_for;
+    c.public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    Ok(c)
+}
+
+fn worker_task(
+    store: Store,
+    settings: &Settings,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync> = Arc::new(|| SystemClock.now());
+    let every = Duration::from_secs(settings.worker_interval_seconds.max(1));
+    tokio::spawn(carebook_jobs::run(store, clock, every, shutdown))
+}
+
+/// A channel that turns true on Ctrl-C or SIGTERM; `serve` and `worker` stop when it does.
+pub fn shutdown_on_signals() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        tracing::info!("shutting down");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Migrates, loads the demo data if asked, then serves (and runs the worker) until `shutdown`.
+pub async fn serve(settings: Settings, demo: bool, shutdown: watch::Receiver<bool>) -> Result<()> {
+    let store = open_store(&settings).await?;
+    if demo {
+        crate::seed::demo(&store, true).await?;
+    }
+    let state = AppState::new(
+        store.clone(),
+        api_config(&settings)?,
+        Arc::new(SystemClock),
+        carebook_api::metrics::handle(),
+    );
+    let worker = settings
+        .worker
+        .then(|| worker_task(store.clone(), &settings, shutdown.clone()));
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend().as_str(), worker = settings.worker, "Carebook is serving; API docs at http://{addr}/api/docs");
+    let mut stop = shutdown.clone();
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    })
+    .await
+    .context("server error")?;
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn worker(settings: Settings, shutdown: watch::Receiver<bool>) -> Result<()> {
+    let store = open_store(&settings).await?;
+    worker_task(store.clone(), &settings, shutdown).await?;
+    store.close().await;
+    Ok(())
+}
