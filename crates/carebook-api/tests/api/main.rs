@@ -1,0 +1,10 @@
+//! The API's integration tests: one binary, the app in process, a fresh database per test, and
+//! every story run on SQLite and on PostgreSQL.
+
+mod audit_trail;
+mod bad_input;
+mod documents;
+mod helpers;
+mod identity;
+mod matrix;
+mod scoping;
