@@ -151,14 +151,14 @@ pub async fn enforce(
             state.config.trust_forwarded_for,
         )
         .ip;
-        if let Some(ip) = ip {
-            if let Err(wait) = state.limiter.check(ip, std::time::Instant::now()) {
-                metrics::counter!("carebook_rate_limited_total").increment(1);
-                return ApiError::new(Code::RateLimited, "too many requests; slow down")
-                    .with_details(serde_json::json!({ "retry_after_seconds": wait }))
-                    .retry_after(wait)
-                    .into_response();
-            }
+        if let Some(ip) = ip
+            && let Err(wait) = state.limiter.check(ip, std::time::Instant::now())
+        {
+            metrics::counter!("carebook_rate_limited_total").increment(1);
+            return ApiError::new(Code::RateLimited, "too many requests; slow down")
+                .with_details(serde_json::json!({ "retry_after_seconds": wait }))
+                .retry_after(wait)
+                .into_response();
         }
     }
     if route.access == Access::Public {

@@ -1,6 +1,8 @@
 //! Housekeeping on both backends: spent tokens go after the grace period, live ones stay,
 //! and the purge is audited.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use carebook_domain::Role;
 use carebook_domain::audit::AuditRecord;
 use carebook_store::both_backends;

@@ -28,14 +28,14 @@ impl TestDb {
     /// Closes the pool and drops the PostgreSQL database (the SQLite folder goes on drop).
     pub async fn cleanup(self) {
         self.store.close().await;
-        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
-            if let Ok(mut c) = sqlx::PgConnection::connect(admin_url).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut c)
-                .await;
-            }
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup
+            && let Ok(mut c) = sqlx::PgConnection::connect(admin_url).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&mut c)
+            .await;
         }
     }
 }

@@ -1,6 +1,8 @@
 //! One conformance suite, run against both backends: every story here must behave the same on
 //! SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use carebook_domain::Role;
 use carebook_domain::audit::{AuditRecord, ChainBreak};
 use carebook_store::models::*;

@@ -178,7 +178,16 @@ const STAFF: &[(&str, &str, Role, Option<&str>)] = &[
 ];
 
 /// (email, name, phone, date of birth, language, clinics)
-const PATIENTS: &[(&str, &str, &str, &str, &str, &[&str])] = &[
+type DemoPatient = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+const PATIENTS: &[DemoPatient] = &[
     (
         "wanjiru.kariuki@example.org",
         "Wanjiru Kariuki",

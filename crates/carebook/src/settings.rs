@@ -225,6 +225,7 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return its large error type
 mod tests {
     use super::*;
 

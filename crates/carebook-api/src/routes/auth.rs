@@ -188,11 +188,11 @@ async fn login(
         .find_user_by_email(email.as_str())
         .await?;
     let now = state.now();
-    if let Some(u) = &user {
-        if state.config.lockout.is_locked(u.locked_until, now) {
-            record_refusal(&state, &meta, Some(u), email.as_str(), "locked").await?;
-            return Err(locked(u.locked_until.unwrap_or(now), now));
-        }
+    if let Some(u) = &user
+        && state.config.lockout.is_locked(u.locked_until, now)
+    {
+        record_refusal(&state, &meta, Some(u), email.as_str(), "locked").await?;
+        return Err(locked(u.locked_until.unwrap_or(now), now));
     }
     let ok = password::verify(
         body.password,
@@ -335,16 +335,15 @@ async fn logout(
     if let Some(token) = tx
         .lock_refresh_token_by_hash(&digest(body.refresh_token.trim()))
         .await?
+        && token.revoked_at.is_none()
     {
-        if token.revoked_at.is_none() {
-            tx.revoke_refresh_family(token.family_id, "logout", now)
-                .await?;
-            let role = tx.get_user(token.user_id).await?.map(|u| u.role.as_str());
-            let change = Change::new("auth.logout", "user", Some(token.user_id));
-            tx.append_audit(&meta.audit_as(role.map(|r| (token.user_id, r)), change, now))
-                .await?;
-            tx.commit().await?;
-        }
+        tx.revoke_refresh_family(token.family_id, "logout", now)
+            .await?;
+        let role = tx.get_user(token.user_id).await?.map(|u| u.role.as_str());
+        let change = Change::new("auth.logout", "user", Some(token.user_id));
+        tx.append_audit(&meta.audit_as(role.map(|r| (token.user_id, r)), change, now))
+            .await?;
+        tx.commit().await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -576,15 +575,14 @@ async fn request_password_reset(
     let email = Email::parse("email", &body.email)?;
     let now = state.now();
     let mut tx = state.store.write().await?;
-    if let Some(user) = tx.find_user_by_email(email.as_str()).await? {
-        if user.is_active {
-            send_one_time_link(tx.as_mut(), &state, &user, TokenPurpose::PasswordReset, now)
-                .await?;
-            let change = Change::new("auth.password_reset_requested", "user", Some(user.id))
-                .clinic(user.clinic_id);
-            tx.append_audit(&meta.audit(None, change, now)).await?;
-            tx.commit().await?;
-        }
+    if let Some(user) = tx.find_user_by_email(email.as_str()).await?
+        && user.is_active
+    {
+        send_one_time_link(tx.as_mut(), &state, &user, TokenPurpose::PasswordReset, now).await?;
+        let change = Change::new("auth.password_reset_requested", "user", Some(user.id))
+            .clinic(user.clinic_id);
+        tx.append_audit(&meta.audit(None, change, now)).await?;
+        tx.commit().await?;
     }
     Ok((
         StatusCode::ACCEPTED,

@@ -179,18 +179,18 @@ fn validate(c: &Clinic) -> Result<(), ApiError> {
             "must be an ISO 4217 code such as KES or USD",
         ));
     }
-    if let Some(country) = &c.country {
-        if country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()) {
-            errors.push(ValidationError::new(
-                "country",
-                "must be an ISO 3166-1 alpha-2 code such as KE",
-            ));
-        }
+    if let Some(country) = &c.country
+        && (country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()))
+    {
+        errors.push(ValidationError::new(
+            "country",
+            "must be an ISO 3166-1 alpha-2 code such as KE",
+        ));
     }
-    if let Some(email) = &c.email {
-        if let Err(e) = carebook_domain::Email::parse("email", email) {
-            errors.push(e);
-        }
+    if let Some(email) = &c.email
+        && let Err(e) = carebook_domain::Email::parse("email", email)
+    {
+        errors.push(e);
     }
     if errors.is_empty() {
         Ok(())

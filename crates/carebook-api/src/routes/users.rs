@@ -199,10 +199,10 @@ async fn create_user(
         .as_str()
         .to_owned();
     let mut tx = state.store.write().await?;
-    if let Some(c) = clinic_id {
-        if tx.get_clinic(c).await?.is_none() {
-            return Err(ValidationError::new("clinic_id", "no such clinic").into());
-        }
+    if let Some(c) = clinic_id
+        && tx.get_clinic(c).await?.is_none()
+    {
+        return Err(ValidationError::new("clinic_id", "no such clinic").into());
     }
     tx.insert_user(&user).await?;
     if user.password_hash.is_none() {
@@ -325,10 +325,10 @@ async fn update_user(
         if p.clinic_scope().is_some() && clinic != p.clinic_scope() {
             return Err(ApiError::forbidden("you can only assign your own clinic"));
         }
-        if let Some(c) = clinic {
-            if tx.get_clinic(c).await?.is_none() {
-                return Err(ValidationError::new("clinic_id", "no such clinic").into());
-            }
+        if let Some(c) = clinic
+            && tx.get_clinic(c).await?.is_none()
+        {
+            return Err(ValidationError::new("clinic_id", "no such clinic").into());
         }
         user.clinic_id = clinic;
     }
