@@ -33,7 +33,7 @@ pub struct GlobalArgs {
     /// Log format [default: human; env: CAREBOOK_LOG_FORMAT]
     #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Log filter, e.g. `info` or `carebook=debug,sqlx=warn` [default: info; env: CAREBOOK_LOG_LEVEL]
+    /// Log filter, e.g. `info` or `carebook=debug,sqlx=warn` [default: info,sqlx=warn; env: CAREBOOK_LOG_LEVEL]
     #[arg(long, global = true, value_name = "FILTER")]
     pub log_level: Option<String>,
 }

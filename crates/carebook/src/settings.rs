@@ -43,7 +43,7 @@ impl Default for Settings {
             public_url: None,
             jwt_secret: None,
             log_format: LogFormat::Human,
-            log_level: "info".into(),
+            log_level: "info,sqlx=warn".into(),
             db_max_connections: 10,
             auth_rate_per_minute: 30,
             max_body_bytes: 256 * 1024,

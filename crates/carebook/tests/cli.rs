@@ -1,0 +1,258 @@
+//! The binary as an operator uses it, on both backends: migrate, seed the demo twice, create
+//! an admin, verify the audit chain (and see it fail after tampering), serve the docs page and
+//! the API, and stop cleanly on SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use carebook_store::Store;
+use carebook_store::testing::TestDb;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn carebook(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_carebook"));
+    c.current_dir(dir)
+        .args(args)
+        .arg("--database-url")
+        .arg(&db.url)
+        .env("CAREBOOK_LOG_LEVEL", "warn");
+    c
+}
+
+fn run(mut c: Command) -> Output {
+    let out = c.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+async fn operator_commands(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(carebook(db, d, &["migrate"])).status.success());
+    let first = run(carebook(db, d, &["seed", "--demo"]));
+    assert!(first.status.success());
+    assert!(
+        stdout(&first).contains("33 rows added"),
+        "{}",
+        stdout(&first)
+    );
+    let second = run(carebook(db, d, &["seed", "--demo"]));
+    assert!(
+        stdout(&second).contains("0 rows added"),
+        "idempotent: {}",
+        stdout(&second)
+    );
+
+    let mut create = carebook(
+        db,
+        d,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "ops@example.org",
+            "--name",
+            "Ops Person",
+            "--role",
+            "admin",
+            "--clinic",
+            "nairobi-west",
+            "--password-env",
+            "OPS_PASSWORD",
+        ],
+    );
+    create.env("OPS_PASSWORD", "a long ops password");
+    let created = run(create);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(stdout(&created).contains("created ops@example.org (admin)"));
+    let mut again = carebook(
+        db,
+        d,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "ops@example.org",
+            "--name",
+            "Ops",
+            "--password-env",
+            "OPS_PASSWORD",
+        ],
+    );
+    again.env("OPS_PASSWORD", "a long ops password");
+    let again = again.stdin(Stdio::null()).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let ok = run(carebook(db, d, &["audit", "verify"]));
+    assert!(ok.status.success());
+    assert!(
+        stdout(&ok).contains("audit chain intact: 34 rows verified"),
+        "{}",
+        stdout(&ok)
+    );
+
+    // Tamper as a database superuser would, then verify again.
+    match &db.store {
+        Store::Postgres(p) => {
+            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER USER")
+                .execute(p)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE audit_log SET actor_role = 'forged' WHERE seq = 7")
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        Store::Sqlite(p) => {
+            sqlx::query("DROP TRIGGER audit_log_no_update")
+                .execute(p)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE audit_log SET actor_role = 'forged' WHERE seq = 7")
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+    let broken = run(carebook(db, d, &["audit", "verify"]));
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        stdout(&broken).contains("BROKEN at row 7"),
+        "{}",
+        stdout(&broken)
+    );
+}
+
+async fn serve_answers_and_stops_cleanly(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = carebook(
+        db,
+        dir.path(),
+        &[
+            "serve",
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--log-level",
+            "info",
+            "--log-format",
+            "json",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        assert!(child.try_wait().unwrap().is_none(), "server exited early");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let docs = http.get(format!("{base}/api/docs/")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    let html = docs.text().await.unwrap();
+    assert!(
+        html.contains("swagger-ui"),
+        "the docs page is served from the binary"
+    );
+    let spec: serde_json::Value = http
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "admin@carebook.test", "password": "carebook-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"]
+        .as_str()
+        .expect("demo admin signs in")
+        .to_owned();
+    let refresh = login["refresh_token"].as_str().unwrap().to_owned();
+    let clinics: serde_json::Value = http
+        .get(format!("{base}/api/v1/clinics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clinics["items"].as_array().unwrap().len(), 4);
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "clean exit: {err}");
+    let key = std::fs::read_to_string(dir.path().join("data/jwt-secret")).unwrap();
+    for secret in [token.as_str(), refresh.as_str(), key.trim()] {
+        assert!(!err.contains(secret), "secrets never reach the logs");
+    }
+    assert!(err.contains("Carebook is serving"), "{err}");
+    for line in err
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.starts_with('{'))
+    {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+    }
+    assert!(
+        err.lines().any(|l| l.contains("\"request_id\"")),
+        "request spans carry the request id: {err}"
+    );
+}
+
+carebook_store::both_backends! {
+    operator => operator_commands,
+    serve => serve_answers_and_stops_cleanly,
+}
