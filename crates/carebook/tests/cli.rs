@@ -165,10 +165,10 @@ async fn serve_answers_and_stops_cleanly(db: &TestDb) {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                break;
-            }
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            break;
         }
         assert!(Instant::now() < deadline, "server did not become ready");
         assert!(child.try_wait().unwrap().is_none(), "server exited early");
