@@ -54,7 +54,23 @@ pub async fn sqlite() -> TestDb {
 }
 
 fn postgres_required() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var_os("CAREBOOK_REQUIRE_POSTGRES").is_some()
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    set("CI") || set("CAREBOOK_REQUIRE_POSTGRES")
+}
+
+/// Says once per test binary that the PostgreSQL leg is skipped. Written to the stderr handle
+/// itself, because the test harness captures `eprintln!` of passing tests.
+fn announce_skip(admin_url: &str, error: &sqlx::Error) {
+    use std::io::Write;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nSKIPPED the PostgreSQL leg of these tests: cannot reach {admin_url} ({error}).\n\
+             Start PostgreSQL 15+ or set CAREBOOK_TEST_POSTGRES_URL to a server where the user may\n\
+             CREATE DATABASE; CI sets CAREBOOK_REQUIRE_POSTGRES=1 so that it fails instead.\n"
+        );
+    });
 }
 
 /// A migrated, empty PostgreSQL database, or `None` (with a message) when the server cannot
@@ -71,10 +87,7 @@ pub async fn postgres() -> Option<TestDb> {
                      but {admin_url} cannot be reached: {e}"
                 );
             }
-            eprintln!(
-                "SKIPPED PostgreSQL leg: cannot reach {admin_url} ({e}). Start PostgreSQL or set \
-                 CAREBOOK_TEST_POSTGRES_URL to a server where the user may CREATE DATABASE."
-            );
+            announce_skip(&admin_url, &e);
             return None;
         }
     };
