@@ -241,6 +241,8 @@ impl From<&ExternalIdentity> for IdentityView {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
+    /// Items per page, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Opaque cursor from `next_cursor` of the previous page.
     pub cursor: Option<String>,

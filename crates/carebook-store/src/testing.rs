@@ -54,7 +54,8 @@ pub async fn sqlite() -> TestDb {
 }
 
 fn postgres_required() -> bool {
-    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    let set =
+        |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
     set("CI") || set("CAREBOOK_REQUIRE_POSTGRES")
 }
 

@@ -35,7 +35,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(format = Password)]
     pub password: String,
     /// The 6-digit authenticator code, or a recovery code, when the account uses MFA.
     pub mfa_code: Option<String>,
@@ -352,10 +354,15 @@ async fn logout(
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Slug of the clinic the patient registers with.
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 63)]
     pub clinic: String,
+    #[schema(min_length = 1, max_length = 150)]
     pub name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub password: String,
+    /// Optional `+`, then 6-15 digits; spaces, dots, hyphens and brackets are ignored.
     pub phone: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
     pub date_of_birth: Option<jiff::civil::Date>,
@@ -553,6 +560,7 @@ pub async fn send_email_verification(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
@@ -597,6 +605,7 @@ async fn request_password_reset(
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
     pub token: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 

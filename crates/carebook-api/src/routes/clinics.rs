@@ -66,8 +66,10 @@ async fn list_clinics(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClinic {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// URL name: lower-case letters, digits and hyphens.
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 2, max_length = 63)]
     pub slug: String,
     /// IANA time zone, e.g. `Africa/Nairobi`.
     pub timezone: String,
@@ -75,9 +77,12 @@ pub struct CreateClinic {
     pub city: Option<String>,
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2 code.
+    #[schema(min_length = 2, max_length = 2)]
     pub country: Option<String>,
     pub postal_code: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -85,6 +90,7 @@ pub struct CreateClinic {
     pub status: Option<ClinicStatus>,
     pub patient_self_registration: Option<bool>,
     /// ISO 4217 code, default `USD`.
+    #[schema(min_length = 3, max_length = 3)]
     pub currency: Option<String>,
 }
 

@@ -68,6 +68,7 @@ async fn get_me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<M
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
+    #[schema(min_length = 1, max_length = 150)]
     pub name: Option<String>,
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "double_option")]
@@ -133,7 +134,9 @@ async fn update_me(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
+    #[schema(format = Password)]
     pub current_password: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -251,6 +254,7 @@ async fn mfa_enroll(
 #[serde(deny_unknown_fields)]
 pub struct MfaCode {
     /// A 6-digit authenticator code (or, to disable, a recovery code).
+    #[schema(min_length = 6, max_length = 16)]
     pub code: String,
 }
 

@@ -112,7 +112,9 @@ fn page_of(mut users: Vec<User>, limit: u32) -> UserPage {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 150)]
     pub name: String,
     /// A staff role; patients register themselves.
     pub role: RoleName,
@@ -120,6 +122,7 @@ pub struct CreateUser {
     pub clinic_id: Option<Uuid>,
     pub phone: Option<String>,
     /// Initial password. When absent, the new user gets an email link to set one.
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub password: Option<String>,
     pub preferred_language: Option<LanguageCode>,
 }
@@ -262,6 +265,7 @@ async fn get_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(min_length = 1, max_length = 150)]
     pub name: Option<String>,
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "double_option")]
@@ -452,9 +456,12 @@ async fn list_identities(
 #[serde(deny_unknown_fields)]
 pub struct LinkIdentity {
     /// e.g. `firebase`, or an OpenID Connect issuer URL.
+    #[schema(min_length = 1, max_length = 255)]
     pub issuer: String,
     /// The account's id at the issuer.
+    #[schema(min_length = 1, max_length = 255)]
     pub subject: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
 }
 

@@ -5,6 +5,7 @@
 
 mod audit_trail;
 mod bad_input;
+mod concurrency;
 mod documents;
 mod helpers;
 mod identity;
