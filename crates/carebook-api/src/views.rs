@@ -259,6 +259,33 @@ impl PageParams {
             )),
         }
     }
+    /// The position after which the page starts, parsed from the opaque cursor.
+    pub fn after<K: std::str::FromStr>(&self) -> Result<Option<K>, crate::error::ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|c| {
+                c.parse::<K>().map_err(|_| {
+                    crate::error::ApiError::invalid_parameter(
+                        "cursor",
+                        "is not a cursor from a previous page",
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Lists fetch `limit + 1` rows: the extra one only says whether another page follows. Returns
+/// the page and the cursor of the next one (the key of the page's last row).
+pub fn split_page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(key) } else { None };
+    (rows, next)
 }
 
 macro_rules! page_type {

@@ -4,7 +4,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
-use crate::views::{AuditPage, PageParams};
+use crate::views::{AuditPage, PageParams, split_page};
 use axum::extract::State;
 use carebook_domain::audit::ChainedRecord;
 use carebook_store::models::{AuditFilter, PageRequest};
@@ -94,15 +94,7 @@ async fn list_audit_events(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Json<AuditPage>> {
     let limit = page.limit()?;
-    let after = page
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>().map_err(|_| {
-                ApiError::invalid_parameter("cursor", "is not a cursor from a previous page")
-            })
-        })
-        .transpose()?;
+    let after = page.after::<i64>()?;
     let clinic_id = match (p.clinic_scope(), q.clinic_id) {
         (Some(mine), Some(asked)) if asked != mine => {
             return Err(ApiError::forbidden(
@@ -120,7 +112,7 @@ async fn list_audit_events(
         from: q.from,
         to: q.to,
     };
-    let mut rows = state
+    let rows = state
         .store
         .read()
         .await?
@@ -132,13 +124,7 @@ async fn list_audit_events(
             },
         )
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|r| r.seq.to_string())
-    } else {
-        None
-    };
+    let (rows, next_cursor) = split_page(rows, limit, |r| r.seq.to_string());
     Ok(Json(AuditPage {
         items: rows.into_iter().map(AuditEventView::from).collect(),
         next_cursor,

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::meta::{Change, RequestMeta};
 use crate::state::AppState;
-use crate::views::{ClinicPage, ClinicStatus, ClinicView, PageParams, double_option};
+use crate::views::{ClinicPage, ClinicStatus, ClinicView, PageParams, double_option, split_page};
 use axum::extract::State;
 use axum::http::StatusCode;
 use carebook_domain::ValidationError;
@@ -30,16 +30,8 @@ async fn list_clinics(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Json<ClinicPage>> {
     let limit = page.limit()?;
-    let after = page
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<Uuid>().map_err(|_| {
-                ApiError::invalid_parameter("cursor", "is not a cursor from a previous page")
-            })
-        })
-        .transpose()?;
-    let mut clinics = state
+    let after = page.after::<Uuid>()?;
+    let clinics = state
         .store
         .read()
         .await?
@@ -51,15 +43,10 @@ async fn list_clinics(
             },
         )
         .await?;
-    let more = clinics.len() > limit as usize;
-    clinics.truncate(limit as usize);
+    let (clinics, next_cursor) = split_page(clinics, limit, |c| c.id.to_string());
     Ok(Json(ClinicPage {
-        next_cursor: if more {
-            clinics.last().map(|c| c.id.to_string())
-        } else {
-            None
-        },
         items: clinics.iter().map(ClinicView::from).collect(),
+        next_cursor,
     }))
 }
 

@@ -65,6 +65,56 @@ async fn get_me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<M
     Ok(Json(me_view(&load(&state, &p).await?)))
 }
 
+/// Name, phone and language changes, accepted alike by `/me` and `/users/{id}`.
+pub struct ProfileChanges {
+    name: Option<PersonName>,
+    phone: Option<Option<String>>,
+    language: Option<LanguageCode>,
+}
+
+impl ProfileChanges {
+    /// Parses every field, reporting all problems at once.
+    pub fn parse(
+        name: Option<&str>,
+        phone: Option<&Option<String>>,
+        language: Option<LanguageCode>,
+    ) -> ApiResult<Self> {
+        let mut errors = vec![];
+        let name = name
+            .map(|n| PersonName::parse("name", n))
+            .transpose()
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
+        let phone = phone
+            .map(|p| parse_phone(p.as_deref()))
+            .transpose()
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        Ok(Self {
+            name,
+            phone,
+            language,
+        })
+    }
+
+    pub fn apply(self, user: &mut User) {
+        if let Some(n) = self.name {
+            user.name = n.as_str().to_owned();
+        }
+        if let Some(ph) = self.phone {
+            user.phone = ph;
+        }
+        if let Some(l) = self.language {
+            user.preferred_language = l.as_str().to_owned();
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
@@ -84,26 +134,11 @@ async fn update_me(
     meta: RequestMeta,
     Json(body): Json<UpdateMe>,
 ) -> ApiResult<Json<MeView>> {
-    let mut errors = vec![];
-    let name = body
-        .name
-        .as_deref()
-        .map(|n| PersonName::parse("name", n))
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    let phone = body
-        .phone
-        .as_ref()
-        .map(|p| parse_phone(p.as_deref()))
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let changes = ProfileChanges::parse(
+        body.name.as_deref(),
+        body.phone.as_ref(),
+        body.preferred_language,
+    )?;
     let now = state.now();
     let mut tx = state.store.write().await?;
     let mut user = tx
@@ -111,15 +146,7 @@ async fn update_me(
         .await?
         .ok_or_else(|| ApiError::not_found("account"))?;
     let before = UserView::from(&user);
-    if let Some(n) = name {
-        user.name = n.as_str().to_owned();
-    }
-    if let Some(ph) = phone {
-        user.phone = ph;
-    }
-    if let Some(l) = body.preferred_language {
-        user.preferred_language = l.as_str().to_owned();
-    }
+    changes.apply(&mut user);
     user.updated_at = now;
     tx.update_user(&user).await?;
     let change = Change::new("user.update_self", "user", Some(user.id))

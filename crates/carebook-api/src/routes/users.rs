@@ -7,9 +7,10 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{Json, Path, Query};
 use crate::meta::{Change, RequestMeta};
 use crate::routes::auth::{parse_phone, send_one_time_link};
+use crate::routes::me::ProfileChanges;
 use crate::state::AppState;
 use crate::views::{
-    IdentityView, LanguageCode, PageParams, RoleName, UserPage, UserView, double_option,
+    IdentityView, LanguageCode, PageParams, RoleName, UserPage, UserView, double_option, split_page,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -54,15 +55,7 @@ async fn list_users(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Json<UserPage>> {
     let limit = page.limit()?;
-    let after = page
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<Uuid>().map_err(|_| {
-                ApiError::invalid_parameter("cursor", "is not a cursor from a previous page")
-            })
-        })
-        .transpose()?;
+    let after = page.after::<Uuid>()?;
     let clinic_id = match (p.clinic_scope(), q.clinic_id) {
         (Some(mine), Some(asked)) if asked != mine => {
             return Err(ApiError::forbidden(
@@ -93,20 +86,11 @@ async fn list_users(
             },
         )
         .await?;
-    Ok(Json(page_of(users, limit)))
-}
-
-fn page_of(mut users: Vec<User>, limit: u32) -> UserPage {
-    let more = users.len() > limit as usize;
-    users.truncate(limit as usize);
-    UserPage {
-        next_cursor: if more {
-            users.last().map(|u| u.id.to_string())
-        } else {
-            None
-        },
+    let (users, next_cursor) = split_page(users, limit, |u| u.id.to_string());
+    Ok(Json(UserPage {
         items: users.iter().map(UserView::from).collect(),
-    }
+        next_cursor,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -286,26 +270,11 @@ async fn update_user(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateUser>,
 ) -> ApiResult<Json<UserView>> {
-    let mut errors = vec![];
-    let name = body
-        .name
-        .as_deref()
-        .map(|n| PersonName::parse("name", n))
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    let phone = body
-        .phone
-        .as_ref()
-        .map(|ph| parse_phone(ph.as_deref()))
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let changes = ProfileChanges::parse(
+        body.name.as_deref(),
+        body.phone.as_ref(),
+        body.preferred_language,
+    )?;
     let now = state.now();
     let mut tx = state.store.write().await?;
     let mut user = manageable_user(tx.as_mut(), &p, id).await?;
@@ -336,15 +305,7 @@ async fn update_user(
         }
         user.clinic_id = clinic;
     }
-    if let Some(n) = name {
-        user.name = n.as_str().to_owned();
-    }
-    if let Some(ph) = phone {
-        user.phone = ph;
-    }
-    if let Some(l) = body.preferred_language {
-        user.preferred_language = l.as_str().to_owned();
-    }
+    changes.apply(&mut user);
     user.updated_at = now;
     tx.update_user(&user).await?;
     let change = Change::new("user.update", "user", Some(user.id))
