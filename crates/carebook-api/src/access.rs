@@ -43,6 +43,17 @@ const fn limited(method: Method, path: &'static str) -> Route {
     }
 }
 
+/// A signed-in route that checks a secret (a password or a code): rate limited like login, so
+/// a stolen access token cannot be used to guess the account's password.
+const fn guarded(method: Method, path: &'static str) -> Route {
+    Route {
+        method,
+        path,
+        access: Access::Authenticated,
+        rate_limited: true,
+    }
+}
+
 const PUBLIC: Access = Access::Public;
 const SIGNED_IN: Access = Access::Authenticated;
 const fn needs(p: P) -> Access {
@@ -63,11 +74,11 @@ pub const ROUTES: &[Route] = &[
     limited(Method::POST, "/api/v1/auth/email-verification/confirm"),
     route(Method::GET, "/api/v1/me", SIGNED_IN),
     route(Method::PATCH, "/api/v1/me", SIGNED_IN),
-    route(Method::POST, "/api/v1/me/password", SIGNED_IN),
+    guarded(Method::POST, "/api/v1/me/password"),
     route(Method::POST, "/api/v1/me/email-verification", SIGNED_IN),
     route(Method::POST, "/api/v1/me/mfa/enroll", SIGNED_IN),
-    route(Method::POST, "/api/v1/me/mfa/confirm", SIGNED_IN),
-    route(Method::POST, "/api/v1/me/mfa/disable", SIGNED_IN),
+    guarded(Method::POST, "/api/v1/me/mfa/confirm"),
+    guarded(Method::POST, "/api/v1/me/mfa/disable"),
     route(Method::GET, "/api/v1/users", needs(P::UsersRead)),
     route(Method::POST, "/api/v1/users", needs(P::UsersCreate)),
     route(Method::GET, "/api/v1/users/{id}", needs(P::UsersRead)),
