@@ -61,3 +61,16 @@ impl ApiConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_hides_the_signing_key() {
+        let c = super::ApiConfig::new(b"a-very-secret-signing-key-123456789".to_vec());
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("very-secret") && shown.contains("[redacted]"),
+            "{shown}"
+        );
+    }
+}

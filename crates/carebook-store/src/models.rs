@@ -269,3 +269,39 @@ pub struct AuditFilter {
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let mut u = User::new(
+            Uuid::nil(),
+            "a@b.io".into(),
+            "A".into(),
+            Role::Admin,
+            None,
+            now,
+        );
+        u.password_hash = Some("$argon2id$secret-hash".into());
+        u.mfa_secret = Some("TOTPSECRETBASE32".into());
+        let shown = format!("{u:?}");
+        assert!(
+            !shown.contains("secret-hash") && !shown.contains("TOTPSECRET"),
+            "{shown}"
+        );
+        let n = Notification::pending_email(
+            Uuid::nil(),
+            Uuid::nil(),
+            "a@b.io",
+            "password_reset",
+            "S".into(),
+            "token=abc123".into(),
+            "k".into(),
+            now,
+        );
+        assert!(!format!("{n:?}").contains("abc123"));
+    }
+}

@@ -94,8 +94,10 @@ pub enum AdminCommand {
 
 #[derive(Debug, Args)]
 pub struct CreateUserArgs {
+    /// Sign-in email of the new account.
     #[arg(long)]
     pub email: String,
+    /// Full name, as shown to colleagues and in the audit trail.
     #[arg(long)]
     pub name: String,
     /// super_admin, admin, moderator, support, receptionist, provider or pharmacist
@@ -123,6 +125,27 @@ mod tests {
     #[test]
     fn the_cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_option_and_command_explains_itself() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && !arg.is_positional() {
+                    missing.push(format!("{path} --{}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {}", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = vec![];
+        walk(&Cli::command(), "carebook", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:?}");
     }
 
     #[test]

@@ -312,7 +312,21 @@ async fn login_is_rate_limited_per_address(db: &TestDb) {
     );
 }
 
+async fn readiness_follows_the_database(db: &TestDb) {
+    let app = TestApp::new(db).await;
+    assert_eq!(app.get("/readyz", None).await.status, 200);
+    app.store.close().await;
+    let down = app.get("/readyz", None).await;
+    assert_eq!((down.status.as_u16(), down.code()), (503, "unavailable"));
+    assert_eq!(
+        app.get("/healthz", None).await.status,
+        200,
+        "liveness does not depend on the database"
+    );
+}
+
 carebook_store::both_backends! {
+    readiness => readiness_follows_the_database,
     bad_requests => bad_requests_get_stable_codes_and_change_nothing,
     conflicts => conflicts_are_409s,
     request_ids => responses_carry_request_ids,
