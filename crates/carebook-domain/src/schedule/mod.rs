@@ -3,6 +3,7 @@
 //!
 //! Everything here is pure: the caller passes the rules, the busy time and `now`.
 
+pub mod lifecycle;
 mod slots;
 mod span;
 mod windows;
