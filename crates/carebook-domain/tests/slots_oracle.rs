@@ -297,7 +297,8 @@ fn oracle(c: &Case, b: &Built) -> BTreeSet<Timestamp> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // PROPTEST_CASES raises the count for a longer hunt (e.g. 20000 in a release build).
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400), ..ProptestConfig::default() })]
 
     #[test]
     fn slot_search_equals_the_minute_by_minute_oracle(c in case()) {

@@ -99,13 +99,27 @@ fn sub(t: Timestamp, d: SignedDuration) -> Timestamp {
 pub fn free_slots(q: &SlotQuery<'_>) -> Vec<DayOutcome> {
     let time_off = merge(q.time_off.to_vec());
     let busy = merge(q.booked.iter().map(|b| b.busy).collect());
-    let earliest = add(q.now, q.min_notice);
-    let latest = add(q.now, q.horizon);
-    let step = q.step_minutes.clamp(1, 24 * 60) as i32;
+    // Local dates of the booked appointments, once, for the daily cap.
+    let booked_dates: Vec<Date> = match q.daily_cap {
+        Some(_) => q
+            .booked
+            .iter()
+            .map(|b| b.start.to_zoned(q.tz.clone()).date())
+            .collect(),
+        None => vec![],
+    };
+    let ctx = Day {
+        time_off: &time_off,
+        busy: &busy,
+        booked_dates: &booked_dates,
+        earliest: add(q.now, q.min_notice),
+        latest: add(q.now, q.horizon),
+        step: q.step_minutes.clamp(1, 24 * 60) as i32,
+    };
     let mut out = vec![];
     let mut date = q.from;
     while date <= q.to {
-        out.push(one_day(q, date, &time_off, &busy, earliest, latest, step));
+        out.push(one_day(q, &ctx, date));
         match date.tomorrow() {
             Ok(d) => date = d,
             Err(_) => break,
@@ -114,16 +128,81 @@ pub fn free_slots(q: &SlotQuery<'_>) -> Vec<DayOutcome> {
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn one_day(
-    q: &SlotQuery<'_>,
-    date: Date,
-    time_off: &[Span],
-    busy: &[Span],
+/// What every day of one search shares.
+struct Day<'a> {
+    time_off: &'a [Span],
+    busy: &'a [Span],
+    booked_dates: &'a [Date],
     earliest: Timestamp,
     latest: Timestamp,
     step: i32,
-) -> DayOutcome {
+}
+
+/// Converts between the day's clock minutes and instants. Most days have no clock change:
+/// then both directions are plain arithmetic from local midnight; days with a change ask the
+/// time zone for every conversion.
+struct Clock<'a> {
+    tz: &'a TimeZone,
+    date: Date,
+    /// Local midnight, when no transition falls within the day.
+    steady_midnight: Option<Timestamp>,
+}
+
+impl<'a> Clock<'a> {
+    fn new(tz: &'a TimeZone, date: Date) -> Self {
+        let at_midnight = |d: Date| {
+            tz.to_ambiguous_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                .compatible()
+                .ok()
+        };
+        let steady_midnight = match (
+            at_midnight(date),
+            date.tomorrow().ok().and_then(at_midnight),
+        ) {
+            (Some(m), Some(next)) => {
+                let probe = m.checked_sub(SignedDuration::from_secs(1)).unwrap_or(m);
+                let change = tz.following(probe).next().map(|t| t.timestamp());
+                change.is_none_or(|c| c >= next).then_some(m)
+            }
+            _ => None,
+        };
+        Self {
+            tz,
+            date,
+            steady_midnight,
+        }
+    }
+
+    /// The instant of a grid minute (see [`instant_of`] for gaps and folds).
+    fn instant(&self, minute: i32) -> Option<Timestamp> {
+        match self.steady_midnight {
+            Some(m) => m
+                .checked_add(SignedDuration::from_mins(i64::from(minute)))
+                .ok(),
+            None => instant_of(
+                self.tz,
+                self.date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0),
+            ),
+        }
+    }
+
+    /// Minutes since local midnight at which `t` shows on the clock (24:00 after the day).
+    fn minute(&self, t: Timestamp) -> i32 {
+        if let Some(m) = self.steady_midnight {
+            return (t.duration_since(m).as_secs() / 60).clamp(0, 24 * 60) as i32;
+        }
+        let z = t.to_zoned(self.tz.clone());
+        if z.date() > self.date {
+            24 * 60
+        } else if z.date() < self.date {
+            0
+        } else {
+            i32::from(z.hour()) * 60 + i32::from(z.minute())
+        }
+    }
+}
+
+fn one_day(q: &SlotQuery<'_>, ctx: &Day<'_>, date: Date) -> DayOutcome {
     let empty = |reason| DayOutcome {
         date,
         slots: vec![],
@@ -132,51 +211,58 @@ fn one_day(
     let day = q.overrides.iter().find(|(d, _)| *d == date).map(|(_, o)| o);
     let windows = working_windows(q.tz, date, q.rules, day);
     if let Some(cap) = q.daily_cap {
-        let booked = q
-            .booked
-            .iter()
-            .filter(|b| b.start.to_zoned(q.tz.clone()).date() == date)
-            .count();
+        let booked = ctx.booked_dates.iter().filter(|d| **d == date).count();
         if !windows.is_empty() && booked >= cap as usize {
             return empty(NoSlotReason::DailyCapReached);
         }
     }
     let mut slots = vec![];
     let mut refusals = vec![];
-    let mut minute = 0;
-    while minute < 24 * 60 {
-        let local = date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0);
-        minute += step;
-        let Some(start) = instant_of(q.tz, local) else {
-            continue;
-        };
-        let Some(service) = Span::new(start, add(start, q.duration)) else {
-            continue;
-        };
-        if !windows.iter().any(|w| w.contains(&service)) {
-            continue;
-        }
-        let buffered = Span {
-            start: sub(start, q.buffer_before),
-            end: add(service.end, q.buffer_after),
-        };
-        let refusal = if hits(time_off, &service) {
-            Some(Refusal::Leave)
-        } else if start < earliest {
-            Some(Refusal::Soon)
-        } else if start > latest {
-            Some(Refusal::Beyond)
-        } else if hits(busy, &buffered) {
-            Some(Refusal::Busy)
-        } else {
-            None
-        };
-        match refusal {
-            None => slots.push(Slot {
-                start,
-                end: service.end,
-            }),
-            Some(r) => refusals.push(r),
+    let mut last: Option<Timestamp> = None;
+    let clock = Clock::new(q.tz, date);
+    for w in &windows {
+        // Only grid times whose clock reading lies within the window can start inside it.
+        let first = clock.minute(w.start);
+        let end = clock.minute(w.end);
+        let mut minute = (first + ctx.step - 1) / ctx.step * ctx.step;
+        while minute <= end && minute < 24 * 60 {
+            let grid = minute;
+            minute += ctx.step;
+            let Some(start) = clock.instant(grid) else {
+                continue;
+            };
+            if last.is_some_and(|l| start <= l) {
+                continue;
+            }
+            let Some(service) = Span::new(start, add(start, q.duration)) else {
+                continue;
+            };
+            if !w.contains(&service) {
+                continue;
+            }
+            last = Some(start);
+            let buffered = Span {
+                start: sub(start, q.buffer_before),
+                end: add(service.end, q.buffer_after),
+            };
+            let refusal = if hits(ctx.time_off, &service) {
+                Some(Refusal::Leave)
+            } else if start < ctx.earliest {
+                Some(Refusal::Soon)
+            } else if start > ctx.latest {
+                Some(Refusal::Beyond)
+            } else if hits(ctx.busy, &buffered) {
+                Some(Refusal::Busy)
+            } else {
+                None
+            };
+            match refusal {
+                None => slots.push(Slot {
+                    start,
+                    end: service.end,
+                }),
+                Some(r) => refusals.push(r),
+            }
         }
     }
     if !slots.is_empty() {
