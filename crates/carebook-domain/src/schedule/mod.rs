@@ -3,6 +3,7 @@
 //!
 //! Everything here is pure: the caller passes the rules, the busy time and `now`.
 
+pub mod booking;
 pub mod lifecycle;
 mod slots;
 mod span;
