@@ -17,6 +17,9 @@ pub enum StoreError {
     /// A transaction wrote rows but no audit record; committing it would lose history.
     #[error("transaction wrote without an audit record")]
     Unaudited,
+    /// The transaction holds a refused booking's partial writes; roll it back.
+    #[error("transaction holds a refused change and cannot be committed")]
+    Refused,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

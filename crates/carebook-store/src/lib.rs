@@ -6,6 +6,7 @@ mod error;
 pub mod models;
 mod postgres;
 mod rows;
+pub mod scheduling;
 mod shared;
 mod sqlite;
 #[cfg(feature = "testing")]

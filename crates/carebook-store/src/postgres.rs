@@ -4,6 +4,7 @@
 use crate::error::{StoreError, StoreResult};
 use crate::models::*;
 use crate::rows::{self, RowExt, impl_row_ext};
+use crate::scheduling::*;
 use crate::shared::{impl_store_tx, like_escape};
 use carebook_domain::Role;
 use carebook_domain::audit::{AuditRecord, ChainedRecord};
@@ -36,6 +37,7 @@ pub(crate) struct PgTx {
     tx: Transaction<'static, Postgres>,
     wrote: bool,
     audited: bool,
+    refused: bool,
 }
 
 impl PgTx {
@@ -44,6 +46,7 @@ impl PgTx {
             tx: pool.begin().await?,
             wrote: false,
             audited: false,
+            refused: false,
         })
     }
 }

@@ -4,8 +4,10 @@
 
 use crate::error::{StoreError, StoreResult};
 use crate::models::*;
+use crate::scheduling::*;
 use carebook_domain::Role;
 use carebook_domain::audit::{AuditRecord, ChainedRecord};
+use carebook_domain::schedule::lifecycle::{AppointmentStatus, Priority};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::Value;
@@ -162,6 +164,46 @@ pub(crate) fn notification<R: RowExt>(r: &R) -> StoreResult<Notification> {
         created_at: r.ts("created_at")?,
         sent_at: r.opt_ts("sent_at")?,
         read_at: r.opt_ts("read_at")?,
+    })
+}
+
+fn date_of<R: RowExt>(r: &R, col: &str) -> StoreResult<Date> {
+    r.opt_date(col)?
+        .ok_or_else(|| StoreError::corrupt(format!("{col} is null")))
+}
+
+pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
+    let status = r.text("status")?;
+    let priority = match r.text("priority")?.as_str() {
+        "standard" => Priority::Standard,
+        "urgent" => Priority::Urgent,
+        "emergency" => Priority::Emergency,
+        other => return Err(StoreError::corrupt(format!("priority {other}"))),
+    };
+    Ok(Appointment {
+        id: r.uuid("id")?,
+        clinic_id: r.uuid("clinic_id")?,
+        number: r.text("number")?,
+        patient_id: r.uuid("patient_id")?,
+        provider_id: r.uuid("provider_id")?,
+        service_id: r.opt_uuid("service_id")?,
+        status: AppointmentStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("status {status}")))?,
+        priority,
+        mode: r.text("mode")?,
+        start_at: r.ts("start_at")?,
+        end_at: r.ts("end_at")?,
+        busy_start_at: r.ts("busy_start_at")?,
+        busy_end_at: r.ts("busy_end_at")?,
+        local_date: date_of(r, "local_date")?,
+        over_daily_cap: r.flag("over_daily_cap")?,
+        notes: r.opt_text("notes")?,
+        booked_by_user_id: r.opt_uuid("booked_by_user_id")?,
+        cancelled_at: r.opt_ts("cancelled_at")?,
+        cancelled_by: r.opt_uuid("cancelled_by")?,
+        cancellation_reason: r.opt_text("cancellation_reason")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
     })
 }
 

@@ -698,6 +698,230 @@ macro_rules! impl_store_tx {
                 rows.iter().map(rows::audit).collect()
             }
 
+            async fn insert_provider(&mut self, p: &Provider) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO providers (id, user_id, title, bio, license_number, \
+                     default_duration_minutes, emergency_enabled, max_daily_appointments, status, \
+                     is_active, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(p.id)
+                .bind(p.user_id)
+                .bind(&p.title)
+                .bind(&p.bio)
+                .bind(&p.license_number)
+                .bind(i64::from(p.default_duration_minutes))
+                .bind(p.emergency_enabled)
+                .bind(i64::from(p.max_daily_appointments))
+                .bind(&p.status)
+                .bind(p.is_active)
+                .bind(enc_ts(p.created_at))
+                .bind(enc_ts(p.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn insert_service(&mut self, s: &Service) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO services (id, clinic_id, name, category, duration_minutes, \
+                     buffer_before_minutes, buffer_after_minutes, fee_minor, currency, is_active, \
+                     created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(s.id)
+                .bind(s.clinic_id)
+                .bind(&s.name)
+                .bind(&s.category)
+                .bind(i64::from(s.duration_minutes))
+                .bind(i64::from(s.buffer_before_minutes))
+                .bind(i64::from(s.buffer_after_minutes))
+                .bind(s.fee_minor)
+                .bind(&s.currency)
+                .bind(s.is_active)
+                .bind(enc_ts(s.created_at))
+                .bind(enc_ts(s.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn insert_provider_clinic(&mut self, pc: &ProviderClinic) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO provider_clinics (id, provider_id, clinic_id, status, is_primary, \
+                     booking_enabled, accepts_emergencies, max_daily_appointments, started_on, \
+                     created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(pc.id)
+                .bind(pc.provider_id)
+                .bind(pc.clinic_id)
+                .bind(&pc.status)
+                .bind(pc.is_primary)
+                .bind(pc.booking_enabled)
+                .bind(pc.accepts_emergencies)
+                .bind(pc.max_daily_appointments.map(i64::from))
+                .bind(enc_opt_date(Some(pc.started_on)))
+                .bind(enc_ts(pc.created_at))
+                .bind(enc_ts(pc.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn book_appointment(&mut self, new: &NewAppointment) -> StoreResult<BookingOutcome> {
+                let a = &new.appointment;
+                // Fast refusals; on PostgreSQL the exclusion constraints below also catch a
+                // booking that commits between this check and the insert.
+                let provider_busy = sqlx::query(concat!(
+                    "SELECT 1 AS x FROM appointments WHERE provider_id = $1 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND busy_start_at < $3 AND busy_end_at > $2 LIMIT 1"
+                ))
+                .bind(a.provider_id)
+                .bind(enc_ts(a.busy_start_at))
+                .bind(enc_ts(a.busy_end_at))
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                if provider_busy.is_some() {
+                    self.refused = true;
+                    return Ok(BookingOutcome::ProviderBusy);
+                }
+                let patient_busy = sqlx::query(concat!(
+                    "SELECT 1 AS x FROM appointments WHERE patient_id = $1 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND start_at < $3 AND end_at > $2 LIMIT 1"
+                ))
+                .bind(a.patient_id)
+                .bind(enc_ts(a.start_at))
+                .bind(enc_ts(a.end_at))
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                if patient_busy.is_some() {
+                    self.refused = true;
+                    return Ok(BookingOutcome::PatientBusy);
+                }
+                // The day's load row: incremented only below the cap. Its row lock also
+                // serialises bookings of the same provider and day on PostgreSQL.
+                let load = sqlx::query(
+                    "INSERT INTO provider_day_loads (provider_id, local_date, booked) VALUES ($1, $2, 1) \
+                     ON CONFLICT (provider_id, local_date) DO UPDATE SET booked = provider_day_loads.booked + 1 \
+                     WHERE $3 IS NULL OR provider_day_loads.booked < $3 \
+                     RETURNING booked",
+                )
+                .bind(a.provider_id)
+                .bind(enc_opt_date(Some(a.local_date)))
+                .bind(new.daily_cap.map(i64::from))
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                if load.is_none() {
+                    self.refused = true;
+                    return Ok(BookingOutcome::DailyCapReached);
+                }
+                let seq = sqlx::query(
+                    "INSERT INTO appointment_number_sequences (clinic_id, local_date, last_value) VALUES ($1, $2, 1) \
+                     ON CONFLICT (clinic_id, local_date) DO UPDATE SET last_value = appointment_number_sequences.last_value + 1 \
+                     RETURNING last_value",
+                )
+                .bind(a.clinic_id)
+                .bind(enc_opt_date(Some(new.booked_on)))
+                .fetch_one(&mut *self.tx)
+                .await?;
+                let n = u32::try_from(seq.int("last_value")?).map_err(StoreError::corrupt)?;
+                let number = carebook_domain::schedule::lifecycle::appointment_number(new.booked_on, n);
+                let inserted = sqlx::query(
+                    "INSERT INTO appointments (id, clinic_id, number, patient_id, provider_id, service_id, \
+                     status, priority, mode, start_at, end_at, busy_start_at, busy_end_at, local_date, \
+                     over_daily_cap, notes, booked_by_user_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+                     ON CONFLICT DO NOTHING RETURNING id",
+                )
+                .bind(a.id)
+                .bind(a.clinic_id)
+                .bind(&number)
+                .bind(a.patient_id)
+                .bind(a.provider_id)
+                .bind(a.service_id)
+                .bind(a.status.as_str())
+                .bind(match a.priority {
+                    carebook_domain::schedule::lifecycle::Priority::Standard => "standard",
+                    carebook_domain::schedule::lifecycle::Priority::Urgent => "urgent",
+                    carebook_domain::schedule::lifecycle::Priority::Emergency => "emergency",
+                })
+                .bind(&a.mode)
+                .bind(enc_ts(a.start_at))
+                .bind(enc_ts(a.end_at))
+                .bind(enc_ts(a.busy_start_at))
+                .bind(enc_ts(a.busy_end_at))
+                .bind(enc_opt_date(Some(a.local_date)))
+                .bind(new.daily_cap.is_none())
+                .bind(&a.notes)
+                .bind(a.booked_by_user_id)
+                .bind(enc_ts(a.created_at))
+                .bind(enc_ts(a.updated_at))
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                if inserted.is_none() {
+                    // Lost a race on PostgreSQL: say which constraint refused it.
+                    self.refused = true;
+                    let provider_busy = sqlx::query(concat!(
+                        "SELECT 1 AS x FROM appointments WHERE provider_id = $1 AND status IN ",
+                        $crate::scheduling::active_statuses!(),
+                        " AND busy_start_at < $3 AND busy_end_at > $2 LIMIT 1"
+                    ))
+                    .bind(a.provider_id)
+                    .bind(enc_ts(a.busy_start_at))
+                    .bind(enc_ts(a.busy_end_at))
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                    return Ok(if provider_busy.is_some() { BookingOutcome::ProviderBusy } else { BookingOutcome::PatientBusy });
+                }
+                Ok(BookingOutcome::Booked { number })
+            }
+
+            async fn get_appointment(&mut self, id: Uuid) -> StoreResult<Option<Appointment>> {
+                let row = sqlx::query("SELECT * FROM appointments WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::appointment).transpose()
+            }
+
+            async fn provider_bookings(
+                &mut self,
+                provider_id: Uuid,
+                from: Timestamp,
+                to: Timestamp,
+            ) -> StoreResult<Vec<Appointment>> {
+                let rows = sqlx::query(concat!(
+                    "SELECT * FROM appointments WHERE provider_id = $1 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND busy_start_at < $3 AND busy_end_at > $2 ORDER BY busy_start_at"
+                ))
+                .bind(provider_id)
+                .bind(enc_ts(from))
+                .bind(enc_ts(to))
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(rows::appointment).collect()
+            }
+
+            async fn provider_day_load(&mut self, provider_id: Uuid, local_date: jiff::civil::Date) -> StoreResult<u32> {
+                let row = sqlx::query("SELECT booked FROM provider_day_loads WHERE provider_id = $1 AND local_date = $2")
+                    .bind(provider_id)
+                    .bind(enc_opt_date(Some(local_date)))
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                match row {
+                    Some(r) => u32::try_from(r.int("booked")?).map_err(StoreError::corrupt),
+                    None => Ok(0),
+                }
+            }
+
             async fn purge_spent_tokens(&mut self, before: Timestamp) -> StoreResult<(u64, u64)> {
                 let refresh = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
                     .bind(enc_ts(before))
@@ -721,6 +945,9 @@ macro_rules! impl_store_tx {
             }
 
             async fn commit(self: Box<Self>) -> StoreResult<()> {
+                if self.refused {
+                    return Err(StoreError::Refused);
+                }
                 if self.wrote && !self.audited {
                     return Err(StoreError::Unaudited);
                 }

@@ -6,6 +6,7 @@
 use crate::error::{StoreError, StoreResult};
 use crate::models::*;
 use crate::rows::{self, RowExt, impl_row_ext};
+use crate::scheduling::*;
 use crate::shared::{impl_store_tx, like_escape};
 use carebook_domain::Role;
 use carebook_domain::audit::{AuditRecord, ChainedRecord};
@@ -42,6 +43,7 @@ pub(crate) struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
     wrote: bool,
     audited: bool,
+    refused: bool,
 }
 
 impl SqliteTx {
@@ -51,6 +53,7 @@ impl SqliteTx {
             tx: pool.begin_with("BEGIN IMMEDIATE").await?,
             wrote: false,
             audited: false,
+            refused: false,
         })
     }
 
@@ -60,6 +63,7 @@ impl SqliteTx {
             tx: pool.begin().await?,
             wrote: false,
             audited: false,
+            refused: false,
         })
     }
 }

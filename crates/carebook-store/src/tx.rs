@@ -10,6 +10,7 @@
 
 use crate::error::StoreResult;
 use crate::models::*;
+use crate::scheduling::*;
 use async_trait::async_trait;
 use carebook_domain::Role;
 use carebook_domain::audit::{AuditRecord, ChainedRecord};
@@ -147,6 +148,30 @@ pub trait StoreTx: Send {
     ) -> StoreResult<Vec<ChainedRecord>>;
     /// Rows in chain order after `after_seq`, for verification.
     async fn audit_chain(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<ChainedRecord>>;
+
+    // Scheduling
+    async fn insert_provider(&mut self, p: &Provider) -> StoreResult<()>;
+    async fn insert_service(&mut self, s: &Service) -> StoreResult<()>;
+    async fn insert_provider_clinic(&mut self, pc: &ProviderClinic) -> StoreResult<()>;
+    /// Places a booking atomically: the provider's buffered span and the patient's time must
+    /// be free of other active appointments, the provider's day below its cap, and the number
+    /// is the clinic's next for the day. Any outcome but `Booked` poisons the transaction: it
+    /// can only be rolled back.
+    async fn book_appointment(&mut self, new: &NewAppointment) -> StoreResult<BookingOutcome>;
+    async fn get_appointment(&mut self, id: Uuid) -> StoreResult<Option<Appointment>>;
+    /// Active appointments of a provider whose busy span overlaps `[from, to)`.
+    async fn provider_bookings(
+        &mut self,
+        provider_id: Uuid,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<Appointment>>;
+    /// How many bookings hold the provider's local day (what the daily cap counts).
+    async fn provider_day_load(
+        &mut self,
+        provider_id: Uuid,
+        local_date: jiff::civil::Date,
+    ) -> StoreResult<u32>;
 
     // Housekeeping
     /// Deletes refresh tokens that expired before `before` and one-time tokens that expired

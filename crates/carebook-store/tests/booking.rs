@@ -1,0 +1,431 @@
+//! Booking under contention, on both backends: many tasks after the same slot, the same
+//! patient or the same provider's last places of the day. Nothing is ever booked twice, no
+//! cap is ever exceeded, and every appointment number is unique.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use carebook_domain::Role;
+use carebook_domain::audit::AuditRecord;
+use carebook_domain::schedule::lifecycle::{AppointmentStatus, Priority};
+use carebook_store::models::*;
+use carebook_store::scheduling::*;
+use carebook_store::testing::TestDb;
+use carebook_store::{Store, StoreError, both_backends};
+use jiff::civil::{Date, date};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+fn now() -> Timestamp {
+    "2026-11-25T06:00:00Z".parse().unwrap()
+}
+
+fn day() -> Date {
+    date(2026, 11, 30)
+}
+
+fn record(action: &str) -> AuditRecord {
+    AuditRecord {
+        id: Uuid::now_v7(),
+        occurred_at: now(),
+        actor_user_id: None,
+        actor_role: None,
+        action: action.into(),
+        entity_type: "test".into(),
+        entity_id: None,
+        clinic_id: None,
+        old_values: None,
+        new_values: None,
+        ip: None,
+        user_agent: None,
+        request_id: None,
+    }
+}
+
+struct World {
+    clinic: Uuid,
+    providers: Vec<Uuid>,
+    patients: Vec<Uuid>,
+}
+
+async fn world(store: &Store, providers: usize, patients: usize) -> World {
+    let mut tx = store.write().await.unwrap();
+    let clinic = Clinic {
+        id: Uuid::now_v7(),
+        name: "Booking Clinic".into(),
+        slug: format!("b-{}", Uuid::now_v7().simple()),
+        timezone: "Africa/Nairobi".into(),
+        address_line: None,
+        city: None,
+        region: None,
+        country: None,
+        postal_code: None,
+        latitude: None,
+        longitude: None,
+        phone: None,
+        email: None,
+        website: None,
+        status: "active".into(),
+        patient_self_registration: false,
+        currency: "KES".into(),
+        created_at: now(),
+        updated_at: now(),
+    };
+    tx.insert_clinic(&clinic).await.unwrap();
+    let mut provider_ids = vec![];
+    for i in 0..providers {
+        let u = User::new(
+            Uuid::now_v7(),
+            format!("dr{i}-{}@example.org", Uuid::now_v7().simple()),
+            format!("Dr {i}"),
+            Role::Provider,
+            Some(clinic.id),
+            now(),
+        );
+        tx.insert_user(&u).await.unwrap();
+        let p = Provider {
+            id: Uuid::now_v7(),
+            user_id: u.id,
+            title: Some("Dr.".into()),
+            bio: None,
+            license_number: None,
+            default_duration_minutes: 30,
+            emergency_enabled: true,
+            max_daily_appointments: 8,
+            status: "available".into(),
+            is_active: true,
+            created_at: now(),
+            updated_at: now(),
+        };
+        tx.insert_provider(&p).await.unwrap();
+        tx.insert_provider_clinic(&ProviderClinic {
+            id: Uuid::now_v7(),
+            provider_id: p.id,
+            clinic_id: clinic.id,
+            status: "active".into(),
+            is_primary: true,
+            booking_enabled: true,
+            accepts_emergencies: true,
+            max_daily_appointments: None,
+            started_on: date(2026, 1, 1),
+            created_at: now(),
+            updated_at: now(),
+        })
+        .await
+        .unwrap();
+        provider_ids.push(p.id);
+    }
+    let mut patient_ids = vec![];
+    for i in 0..patients {
+        let p = Patient {
+            id: Uuid::now_v7(),
+            user_id: None,
+            name: format!("Patient {i}"),
+            email: None,
+            phone: None,
+            date_of_birth: None,
+            gender: None,
+            preferred_language: "en".into(),
+            notification_opt_out: false,
+            is_active: true,
+            created_at: now(),
+            updated_at: now(),
+        };
+        tx.insert_patient(&p).await.unwrap();
+        patient_ids.push(p.id);
+    }
+    tx.append_audit(&record("test.setup")).await.unwrap();
+    tx.commit().await.unwrap();
+    World {
+        clinic: clinic.id,
+        providers: provider_ids,
+        patients: patient_ids,
+    }
+}
+
+/// 30 minutes at `hour:minute` Nairobi time (UTC+3) on the test day, with 5/10 minute buffers.
+fn booking(
+    w: &World,
+    provider: Uuid,
+    patient: Uuid,
+    hour: i8,
+    minute: i8,
+    cap: Option<u32>,
+) -> NewAppointment {
+    let start = day()
+        .at(hour, minute, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::get("Africa/Nairobi").unwrap())
+        .unwrap()
+        .timestamp();
+    let end = start + SignedDuration::from_mins(30);
+    NewAppointment {
+        appointment: Appointment {
+            id: Uuid::now_v7(),
+            clinic_id: w.clinic,
+            number: String::new(),
+            patient_id: patient,
+            provider_id: provider,
+            service_id: None,
+            status: AppointmentStatus::Scheduled,
+            priority: if cap.is_some() {
+                Priority::Standard
+            } else {
+                Priority::Emergency
+            },
+            mode: "in_person".into(),
+            start_at: start,
+            end_at: end,
+            busy_start_at: start - SignedDuration::from_mins(5),
+            busy_end_at: end + SignedDuration::from_mins(10),
+            local_date: day(),
+            over_daily_cap: cap.is_none(),
+            notes: None,
+            booked_by_user_id: None,
+            cancelled_at: None,
+            cancelled_by: None,
+            cancellation_reason: None,
+            created_at: now(),
+            updated_at: now(),
+        },
+        booked_on: date(2026, 11, 25),
+        daily_cap: cap,
+    }
+}
+
+/// Books in its own transaction, committing only on success.
+async fn book(store: &Store, new: NewAppointment) -> BookingOutcome {
+    let mut tx = store.write().await.unwrap();
+    let outcome = tx.book_appointment(&new).await.unwrap();
+    if outcome.is_booked() {
+        tx.append_audit(&record("appointment.book")).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    outcome
+}
+
+async fn hammer(store: &Store, bookings: Vec<NewAppointment>) -> Vec<BookingOutcome> {
+    let handles: Vec<_> = bookings
+        .into_iter()
+        .map(|b| {
+            let store = store.clone();
+            tokio::spawn(async move { book(&store, b).await })
+        })
+        .collect();
+    let mut out = vec![];
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+async fn active_count(store: &Store, provider: Uuid) -> usize {
+    let from = day().to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp()
+        - SignedDuration::from_hours(24);
+    store
+        .read()
+        .await
+        .unwrap()
+        .provider_bookings(provider, from, from + SignedDuration::from_hours(72))
+        .await
+        .unwrap()
+        .len()
+}
+
+async fn one_slot_many_takers(db: &TestDb) {
+    let w = world(&db.store, 1, 24).await;
+    let attempts = w
+        .patients
+        .iter()
+        .map(|p| booking(&w, w.providers[0], *p, 10, 0, Some(50)))
+        .collect();
+    let outcomes = hammer(&db.store, attempts).await;
+    let wins = outcomes.iter().filter(|o| o.is_booked()).count();
+    assert_eq!(wins, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| !o.is_booked())
+            .all(|o| *o == BookingOutcome::ProviderBusy)
+    );
+    assert_eq!(
+        active_count(&db.store, w.providers[0]).await,
+        1,
+        "exactly one appointment holds the slot"
+    );
+    assert_eq!(
+        db.store
+            .read()
+            .await
+            .unwrap()
+            .provider_day_load(w.providers[0], day())
+            .await
+            .unwrap(),
+        1,
+        "refused bookings left no load behind"
+    );
+}
+
+async fn the_cap_is_never_exceeded(db: &TestDb) {
+    let w = world(&db.store, 1, 12).await;
+    let attempts = w
+        .patients
+        .iter()
+        .enumerate()
+        .map(|(i, p)| booking(&w, w.providers[0], *p, 8 + i as i8, 0, Some(3)))
+        .collect();
+    let outcomes = hammer(&db.store, attempts).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_booked()).count(),
+        3,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| !o.is_booked())
+            .all(|o| *o == BookingOutcome::DailyCapReached)
+    );
+    assert_eq!(active_count(&db.store, w.providers[0]).await, 3);
+    // An emergency (no cap passed) still fits, and is marked as over the cap.
+    let extra = booking(&w, w.providers[0], w.patients[0], 20, 30, None);
+    let id = extra.appointment.id;
+    assert!(book(&db.store, extra).await.is_booked());
+    let a = db
+        .store
+        .read()
+        .await
+        .unwrap()
+        .get_appointment(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(a.over_daily_cap);
+    assert_eq!(a.priority, Priority::Emergency);
+    assert_eq!(
+        db.store
+            .read()
+            .await
+            .unwrap()
+            .provider_day_load(w.providers[0], day())
+            .await
+            .unwrap(),
+        4
+    );
+}
+
+async fn a_patient_is_in_one_place(db: &TestDb) {
+    let w = world(&db.store, 8, 1).await;
+    let attempts = w
+        .providers
+        .iter()
+        .map(|pr| booking(&w, *pr, w.patients[0], 11, 0, Some(8)))
+        .collect();
+    let outcomes = hammer(&db.store, attempts).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_booked()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| !o.is_booked())
+            .all(|o| *o == BookingOutcome::PatientBusy)
+    );
+}
+
+async fn numbers_are_unique_under_contention(db: &TestDb) {
+    let w = world(&db.store, 20, 20).await;
+    let attempts = w
+        .providers
+        .iter()
+        .zip(&w.patients)
+        .map(|(pr, pa)| booking(&w, *pr, *pa, 9, 0, Some(8)))
+        .collect();
+    let outcomes = hammer(&db.store, attempts).await;
+    let numbers: BTreeSet<String> = outcomes
+        .iter()
+        .map(|o| match o {
+            BookingOutcome::Booked { number } => number.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let expected: BTreeSet<String> = (1..=20).map(|n| format!("APT-20261125-{n:03}")).collect();
+    assert_eq!(numbers, expected, "gap-free and unique");
+}
+
+async fn buffers_hold_time_and_refusals_cannot_commit(db: &TestDb) {
+    let w = world(&db.store, 1, 3).await;
+    let pr = w.providers[0];
+    assert!(
+        book(&db.store, booking(&w, pr, w.patients[0], 9, 0, Some(8)))
+            .await
+            .is_booked()
+    ); // busy 08:55-09:40
+    assert_eq!(
+        book(&db.store, booking(&w, pr, w.patients[1], 9, 30, Some(8))).await,
+        BookingOutcome::ProviderBusy,
+        "inside the clean-up time"
+    );
+    assert!(
+        book(&db.store, booking(&w, pr, w.patients[1], 9, 45, Some(8)))
+            .await
+            .is_booked(),
+        "busy spans may touch"
+    );
+    let mut tx = db.store.write().await.unwrap();
+    let refused = tx
+        .book_appointment(&booking(&w, pr, w.patients[2], 9, 15, Some(8)))
+        .await
+        .unwrap();
+    assert_eq!(refused, BookingOutcome::ProviderBusy);
+    tx.append_audit(&record("x")).await.unwrap();
+    assert!(
+        matches!(tx.commit().await, Err(StoreError::Refused)),
+        "a refused booking can only roll back"
+    );
+}
+
+/// PostgreSQL refuses an overlap even from a path that skips the store (an administrator's
+/// UPDATE); on SQLite every write path goes through the single-writer booking code.
+async fn the_database_refuses_overlaps_on_any_path(db: &TestDb) {
+    let w = world(&db.store, 1, 2).await;
+    let pr = w.providers[0];
+    let first = booking(&w, pr, w.patients[0], 9, 0, Some(8));
+    let second = booking(&w, pr, w.patients[1], 11, 0, Some(8));
+    let second_id = second.appointment.id;
+    assert!(book(&db.store, first).await.is_booked());
+    assert!(book(&db.store, second).await.is_booked());
+    if let Store::Postgres(pool) = &db.store {
+        let moved = sqlx::query(
+            "UPDATE appointments SET start_at = start_at - interval '2 hours', end_at = end_at - interval '2 hours', \
+             busy_start_at = busy_start_at - interval '2 hours', busy_end_at = busy_end_at - interval '2 hours' WHERE id = $1",
+        )
+        .bind(second_id)
+        .execute(pool)
+        .await;
+        let err = moved.expect_err("the exclusion constraint refuses the overlap");
+        assert!(err.to_string().contains("appointments_no_overlap"), "{err}");
+        let cancelled_then_moved = sqlx::query(
+            "UPDATE appointments SET status = 'cancelled', cancelled_at = now(), cancellation_reason = 'moved', \
+             start_at = start_at - interval '2 hours', end_at = end_at - interval '2 hours', \
+             busy_start_at = busy_start_at - interval '2 hours', busy_end_at = busy_end_at - interval '2 hours' WHERE id = $1",
+        )
+        .bind(second_id)
+        .execute(pool)
+        .await;
+        assert!(
+            cancelled_then_moved.is_ok(),
+            "cancelled appointments hold no time"
+        );
+    }
+}
+
+both_backends! {
+    any_path => the_database_refuses_overlaps_on_any_path,
+    one_slot => one_slot_many_takers,
+    daily_cap => the_cap_is_never_exceeded,
+    patient_overlap => a_patient_is_in_one_place,
+    unique_numbers => numbers_are_unique_under_contention,
+    buffers => buffers_hold_time_and_refusals_cannot_commit,
+}
