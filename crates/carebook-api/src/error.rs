@@ -164,7 +164,10 @@ impl From<StoreError> for ApiError {
                 };
                 ApiError::new(code, code.meaning())
             }
-            StoreError::Refused => ApiError::new(Code::Conflict, "the change conflicts with another one; nothing was saved"),
+            StoreError::Refused => ApiError::new(
+                Code::Conflict,
+                "the change conflicts with another one; nothing was saved",
+            ),
             StoreError::MissingReference(_) => ApiError::new(
                 Code::ValidationFailed,
                 "a referenced resource does not exist",

@@ -207,6 +207,62 @@ pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
     })
 }
 
+pub(crate) fn availability_rule<R: RowExt>(r: &R) -> StoreResult<AvailabilityRule> {
+    let breaks = match r.opt_json("breaks")? {
+        Some(v) => serde_json::from_value(v).map_err(StoreError::corrupt)?,
+        None => vec![],
+    };
+    Ok(AvailabilityRule {
+        id: r.uuid("id")?,
+        clinic_id: r.uuid("clinic_id")?,
+        provider_id: r.uuid("provider_id")?,
+        day_of_week: u8::try_from(r.int("day_of_week")?).map_err(StoreError::corrupt)?,
+        start_time: r.text("start_time")?,
+        end_time: r.text("end_time")?,
+        breaks,
+        is_working_day: r.flag("is_working_day")?,
+        mode: r.text("mode")?,
+        valid_from: r.opt_date("valid_from")?,
+        valid_until: r.opt_date("valid_until")?,
+        is_active: r.flag("is_active")?,
+        notes: r.opt_text("notes")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
+pub(crate) fn availability_exception<R: RowExt>(r: &R) -> StoreResult<AvailabilityException> {
+    Ok(AvailabilityException {
+        id: r.uuid("id")?,
+        clinic_id: r.uuid("clinic_id")?,
+        provider_id: r.uuid("provider_id")?,
+        date: date_of(r, "date")?,
+        kind: r.text("kind")?,
+        start_time: r.opt_text("start_time")?,
+        end_time: r.opt_text("end_time")?,
+        reason: r.opt_text("reason")?,
+        created_by_user_id: r.opt_uuid("created_by_user_id")?,
+        created_at: r.ts("created_at")?,
+    })
+}
+
+pub(crate) fn time_off<R: RowExt>(r: &R) -> StoreResult<TimeOff> {
+    Ok(TimeOff {
+        id: r.uuid("id")?,
+        provider_id: r.uuid("provider_id")?,
+        clinic_id: r.opt_uuid("clinic_id")?,
+        starts_at: r.ts("starts_at")?,
+        ends_at: r.ts("ends_at")?,
+        reason: r.opt_text("reason")?,
+        status: r.text("status")?,
+        requested_by_user_id: r.opt_uuid("requested_by_user_id")?,
+        decided_by_user_id: r.opt_uuid("decided_by_user_id")?,
+        decided_at: r.opt_ts("decided_at")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
 pub(crate) fn audit<R: RowExt>(r: &R) -> StoreResult<ChainedRecord> {
     Ok(ChainedRecord {
         seq: r.int("seq")?,

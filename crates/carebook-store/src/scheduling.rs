@@ -117,3 +117,150 @@ macro_rules! active_statuses {
     };
 }
 pub(crate) use active_statuses;
+
+/// A weekly rule as stored: clock times are `HH:MM` text in the clinic's zone.
+#[derive(Debug, Clone, Serialize)]
+pub struct AvailabilityRule {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub provider_id: Uuid,
+    /// ISO weekday: 1 = Monday … 7 = Sunday.
+    pub day_of_week: u8,
+    pub start_time: String,
+    pub end_time: String,
+    pub breaks: Vec<ClockSpan>,
+    pub is_working_day: bool,
+    pub mode: String,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+    pub is_active: bool,
+    pub notes: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A span of clock times, `HH:MM` to `HH:MM`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ClockSpan {
+    pub start: String,
+    pub end: String,
+}
+
+fn clock(s: &str) -> Option<jiff::civil::Time> {
+    let (h, m) = s.split_once(':')?;
+    jiff::civil::Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
+}
+
+impl AvailabilityRule {
+    /// The rule as the slot search reads it; `None` for inactive or non-working rules.
+    pub fn to_weekly(&self) -> Option<carebook_domain::schedule::WeeklyRule> {
+        use jiff::civil::Weekday;
+        if !self.is_active || !self.is_working_day {
+            return None;
+        }
+        let weekday = match self.day_of_week {
+            1 => Weekday::Monday,
+            2 => Weekday::Tuesday,
+            3 => Weekday::Wednesday,
+            4 => Weekday::Thursday,
+            5 => Weekday::Friday,
+            6 => Weekday::Saturday,
+            7 => Weekday::Sunday,
+            _ => return None,
+        };
+        Some(carebook_domain::schedule::WeeklyRule {
+            weekday,
+            start: clock(&self.start_time)?,
+            end: clock(&self.end_time)?,
+            breaks: self
+                .breaks
+                .iter()
+                .filter_map(|b| Some((clock(&b.start)?, clock(&b.end)?)))
+                .collect(),
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+        })
+    }
+}
+
+/// A date that does not follow the weekly rules: `unavailable` without times closes the day;
+/// `available` rows give the day's hours instead of the weekly ones.
+#[derive(Debug, Clone, Serialize)]
+pub struct AvailabilityException {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub provider_id: Uuid,
+    pub date: Date,
+    pub kind: String,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub reason: Option<String>,
+    pub created_by_user_id: Option<Uuid>,
+    pub created_at: Timestamp,
+}
+
+/// The day overrides of a set of exception rows, one per date.
+pub fn day_overrides(
+    rows: &[AvailabilityException],
+) -> Vec<(Date, carebook_domain::schedule::DayOverride)> {
+    use carebook_domain::schedule::DayOverride;
+    let mut dates: Vec<Date> = rows.iter().map(|r| r.date).collect();
+    dates.sort();
+    dates.dedup();
+    dates
+        .into_iter()
+        .map(|d| {
+            let of_day: Vec<&AvailabilityException> = rows.iter().filter(|r| r.date == d).collect();
+            let closed = of_day
+                .iter()
+                .any(|r| r.kind == "unavailable" && r.start_time.is_none());
+            let hours: Vec<_> = of_day
+                .iter()
+                .filter(|r| r.kind == "available")
+                .filter_map(|r| {
+                    Some((
+                        clock(r.start_time.as_deref()?)?,
+                        clock(r.end_time.as_deref()?)?,
+                    ))
+                })
+                .collect();
+            (
+                d,
+                if closed || hours.is_empty() {
+                    DayOverride::Closed
+                } else {
+                    DayOverride::Hours(hours)
+                },
+            )
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeOff {
+    pub id: Uuid,
+    pub provider_id: Uuid,
+    /// `None`: away from every clinic.
+    pub clinic_id: Option<Uuid>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub reason: Option<String>,
+    /// `requested`, `approved`, `rejected` or `cancelled`; only approved time off removes slots.
+    pub status: String,
+    pub requested_by_user_id: Option<Uuid>,
+    pub decided_by_user_id: Option<Uuid>,
+    pub decided_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Everything the slot search needs about one provider at one clinic over a period.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleFacts {
+    pub rules: Vec<AvailabilityRule>,
+    pub exceptions: Vec<AvailabilityException>,
+    /// Approved time off at this clinic or at all clinics.
+    pub time_off: Vec<TimeOff>,
+    /// Active appointments of the provider at any clinic (one person, one place).
+    pub bookings: Vec<Appointment>,
+}

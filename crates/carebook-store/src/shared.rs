@@ -910,6 +910,181 @@ macro_rules! impl_store_tx {
                 rows.iter().map(rows::appointment).collect()
             }
 
+            async fn insert_availability_rule(&mut self, r: &AvailabilityRule) -> StoreResult<()> {
+                let breaks = serde_json::to_value(&r.breaks).map_err(StoreError::corrupt)?;
+                sqlx::query(
+                    "INSERT INTO availability_rules (id, clinic_id, provider_id, day_of_week, start_time, \
+                     end_time, breaks, is_working_day, mode, valid_from, valid_until, is_active, notes, \
+                     created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(r.id)
+                .bind(r.clinic_id)
+                .bind(r.provider_id)
+                .bind(i64::from(r.day_of_week))
+                .bind(&r.start_time)
+                .bind(&r.end_time)
+                .bind(sqlx::types::Json(breaks))
+                .bind(r.is_working_day)
+                .bind(&r.mode)
+                .bind(enc_opt_date(r.valid_from))
+                .bind(enc_opt_date(r.valid_until))
+                .bind(r.is_active)
+                .bind(&r.notes)
+                .bind(enc_ts(r.created_at))
+                .bind(enc_ts(r.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn insert_availability_exception(&mut self, e: &AvailabilityException) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO availability_exceptions (id, clinic_id, provider_id, date, kind, \
+                     start_time, end_time, reason, created_by_user_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(e.id)
+                .bind(e.clinic_id)
+                .bind(e.provider_id)
+                .bind(enc_opt_date(Some(e.date)))
+                .bind(&e.kind)
+                .bind(&e.start_time)
+                .bind(&e.end_time)
+                .bind(&e.reason)
+                .bind(e.created_by_user_id)
+                .bind(enc_ts(e.created_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn insert_time_off(&mut self, t: &TimeOff) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO provider_time_off (id, provider_id, clinic_id, starts_at, ends_at, reason, \
+                     status, requested_by_user_id, decided_by_user_id, decided_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(t.id)
+                .bind(t.provider_id)
+                .bind(t.clinic_id)
+                .bind(enc_ts(t.starts_at))
+                .bind(enc_ts(t.ends_at))
+                .bind(&t.reason)
+                .bind(&t.status)
+                .bind(t.requested_by_user_id)
+                .bind(t.decided_by_user_id)
+                .bind(enc_opt_ts(t.decided_at))
+                .bind(enc_ts(t.created_at))
+                .bind(enc_ts(t.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn decide_time_off(
+                &mut self,
+                id: Uuid,
+                status: &str,
+                by: Option<Uuid>,
+                now: Timestamp,
+            ) -> StoreResult<Option<TimeOff>> {
+                let row = sqlx::query(
+                    "UPDATE provider_time_off SET status = $1, decided_by_user_id = $2, decided_at = $3, \
+                     updated_at = $3 WHERE id = $4 AND status = 'requested' RETURNING *",
+                )
+                .bind(status)
+                .bind(by)
+                .bind(enc_ts(now))
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                row.as_ref().map(rows::time_off).transpose()
+            }
+
+            async fn schedule_facts(
+                &mut self,
+                provider_id: Uuid,
+                clinic_id: Uuid,
+                dates: (jiff::civil::Date, jiff::civil::Date),
+                span: (Timestamp, Timestamp),
+            ) -> StoreResult<ScheduleFacts> {
+                let rules = sqlx::query(
+                    "SELECT * FROM availability_rules WHERE provider_id = $1 AND clinic_id = $2 AND is_active \
+                     ORDER BY day_of_week, start_time",
+                )
+                .bind(provider_id)
+                .bind(clinic_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let exceptions = sqlx::query(
+                    "SELECT * FROM availability_exceptions WHERE provider_id = $1 AND clinic_id = $2 \
+                     AND date >= $3 AND date <= $4 ORDER BY date",
+                )
+                .bind(provider_id)
+                .bind(clinic_id)
+                .bind(enc_opt_date(Some(dates.0)))
+                .bind(enc_opt_date(Some(dates.1)))
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let time_off = sqlx::query(
+                    "SELECT * FROM provider_time_off WHERE provider_id = $1 AND status = 'approved' \
+                     AND (clinic_id IS NULL OR clinic_id = $2) AND starts_at < $4 AND ends_at > $3 \
+                     ORDER BY starts_at",
+                )
+                .bind(provider_id)
+                .bind(clinic_id)
+                .bind(enc_ts(span.0))
+                .bind(enc_ts(span.1))
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let bookings = self.provider_bookings(provider_id, span.0, span.1).await?;
+                Ok(ScheduleFacts {
+                    rules: rules.iter().map(rows::availability_rule).collect::<StoreResult<_>>()?,
+                    exceptions: exceptions.iter().map(rows::availability_exception).collect::<StoreResult<_>>()?,
+                    time_off: time_off.iter().map(rows::time_off).collect::<StoreResult<_>>()?,
+                    bookings,
+                })
+            }
+
+            async fn cancel_appointment(
+                &mut self,
+                id: Uuid,
+                by: Option<Uuid>,
+                reason: &str,
+                now: Timestamp,
+            ) -> StoreResult<Option<Appointment>> {
+                let row = sqlx::query(concat!(
+                    "UPDATE appointments SET status = 'cancelled', cancelled_at = $1, cancelled_by = $2, \
+                     cancellation_reason = $3, updated_at = $1 WHERE id = $4 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " RETURNING *"
+                ))
+                .bind(enc_ts(now))
+                .bind(by)
+                .bind(reason)
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                let Some(a) = row.as_ref().map(rows::appointment).transpose()? else {
+                    return Ok(None);
+                };
+                sqlx::query(
+                    "UPDATE provider_day_loads SET booked = booked - 1 \
+                     WHERE provider_id = $1 AND local_date = $2 AND booked > 0",
+                )
+                .bind(a.provider_id)
+                .bind(enc_opt_date(Some(a.local_date)))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(Some(a))
+            }
+
             async fn provider_day_load(&mut self, provider_id: Uuid, local_date: jiff::civil::Date) -> StoreResult<u32> {
                 let row = sqlx::query("SELECT booked FROM provider_day_loads WHERE provider_id = $1 AND local_date = $2")
                     .bind(provider_id)

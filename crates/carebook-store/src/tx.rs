@@ -166,6 +166,36 @@ pub trait StoreTx: Send {
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<Appointment>>;
+    async fn insert_availability_rule(&mut self, r: &AvailabilityRule) -> StoreResult<()>;
+    async fn insert_availability_exception(&mut self, e: &AvailabilityException)
+    -> StoreResult<()>;
+    async fn insert_time_off(&mut self, t: &TimeOff) -> StoreResult<()>;
+    /// Records a decision on requested time off; `None` when it is not `requested` any more.
+    async fn decide_time_off(
+        &mut self,
+        id: Uuid,
+        status: &str,
+        by: Option<Uuid>,
+        now: Timestamp,
+    ) -> StoreResult<Option<TimeOff>>;
+    /// Rules, exceptions, approved time off and bookings of a provider at a clinic between two
+    /// local dates (inclusive) and the instants that bound them.
+    async fn schedule_facts(
+        &mut self,
+        provider_id: Uuid,
+        clinic_id: Uuid,
+        dates: (jiff::civil::Date, jiff::civil::Date),
+        span: (Timestamp, Timestamp),
+    ) -> StoreResult<ScheduleFacts>;
+    /// Cancels an appointment that still holds time and frees its place in the day's cap;
+    /// `None` when it no longer holds time.
+    async fn cancel_appointment(
+        &mut self,
+        id: Uuid,
+        by: Option<Uuid>,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Appointment>>;
     /// How many bookings hold the provider's local day (what the daily cap counts).
     async fn provider_day_load(
         &mut self,

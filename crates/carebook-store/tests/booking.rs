@@ -421,7 +421,230 @@ async fn the_database_refuses_overlaps_on_any_path(db: &TestDb) {
     }
 }
 
+fn hm(s: &str) -> String {
+    s.to_owned()
+}
+
+/// Facts stored, read back and searched: rules with a break, a closed date, approved and
+/// merely requested time off, a booking; then cancelling frees the slot and the cap place.
+async fn stored_facts_drive_the_slot_search(db: &TestDb) {
+    use carebook_domain::schedule::{Booked, SlotQuery, Span, free_slots};
+    let w = world(&db.store, 1, 1).await;
+    let pr = w.providers[0];
+    let tz = jiff::tz::TimeZone::get("Africa/Nairobi").unwrap();
+    let local = |d: Date, h: i8, m: i8| d.at(h, m, 0, 0).to_zoned(tz.clone()).unwrap().timestamp();
+    let monday = day();
+    let next_monday = date(2026, 12, 7);
+    let mut tx = db.store.write().await.unwrap();
+    tx.insert_availability_rule(&AvailabilityRule {
+        id: Uuid::now_v7(),
+        clinic_id: w.clinic,
+        provider_id: pr,
+        day_of_week: 1,
+        start_time: hm("09:00"),
+        end_time: hm("12:00"),
+        breaks: vec![ClockSpan {
+            start: hm("10:00"),
+            end: hm("10:30"),
+        }],
+        is_working_day: true,
+        mode: "any".into(),
+        valid_from: None,
+        valid_until: None,
+        is_active: true,
+        notes: None,
+        created_at: now(),
+        updated_at: now(),
+    })
+    .await
+    .unwrap();
+    tx.insert_availability_exception(&AvailabilityException {
+        id: Uuid::now_v7(),
+        clinic_id: w.clinic,
+        provider_id: pr,
+        date: next_monday,
+        kind: "unavailable".into(),
+        start_time: None,
+        end_time: None,
+        reason: Some("Public holiday".into()),
+        created_by_user_id: None,
+        created_at: now(),
+    })
+    .await
+    .unwrap();
+    let off = |start: Timestamp, end: Timestamp, status: &str| TimeOff {
+        id: Uuid::now_v7(),
+        provider_id: pr,
+        clinic_id: None,
+        starts_at: start,
+        ends_at: end,
+        reason: None,
+        status: status.into(),
+        requested_by_user_id: None,
+        decided_by_user_id: None,
+        decided_at: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    let approved = off(local(monday, 11, 0), local(monday, 12, 0), "requested");
+    tx.insert_time_off(&approved).await.unwrap();
+    tx.insert_time_off(&off(local(monday, 9, 0), local(monday, 9, 30), "requested"))
+        .await
+        .unwrap();
+    tx.append_audit(&record("test.setup")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.write().await.unwrap();
+    assert_eq!(
+        tx.decide_time_off(approved.id, "approved", None, now())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "approved"
+    );
+    assert!(
+        tx.decide_time_off(approved.id, "rejected", None, now())
+            .await
+            .unwrap()
+            .is_none(),
+        "decided once"
+    );
+    tx.append_audit(&record("time_off.approve")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        book(&db.store, booking(&w, pr, w.patients[0], 9, 0, Some(8)))
+            .await
+            .is_booked()
+    );
+
+    let search = |facts: &ScheduleFacts| {
+        let rules: Vec<_> = facts
+            .rules
+            .iter()
+            .filter_map(AvailabilityRule::to_weekly)
+            .collect();
+        let overrides = day_overrides(&facts.exceptions);
+        let time_off: Vec<Span> = facts
+            .time_off
+            .iter()
+            .filter_map(|t| Span::new(t.starts_at, t.ends_at))
+            .collect();
+        let booked: Vec<Booked> = facts
+            .bookings
+            .iter()
+            .map(|a| Booked {
+                start: a.start_at,
+                busy: Span::new(a.busy_start_at, a.busy_end_at).unwrap(),
+            })
+            .collect();
+        let q = SlotQuery {
+            tz: &tz,
+            from: monday,
+            to: next_monday,
+            rules: &rules,
+            overrides: &overrides,
+            time_off: &time_off,
+            booked: &booked,
+            duration: SignedDuration::from_mins(30),
+            buffer_before: SignedDuration::from_mins(5),
+            buffer_after: SignedDuration::from_mins(10),
+            step_minutes: 15,
+            min_notice: SignedDuration::ZERO,
+            horizon: SignedDuration::from_hours(24 * 30),
+            daily_cap: Some(8),
+            now: now(),
+        };
+        free_slots(&q)
+    };
+    let span = (local(monday, 0, 0), local(date(2026, 12, 8), 0, 0));
+    let facts = db
+        .store
+        .read()
+        .await
+        .unwrap()
+        .schedule_facts(pr, w.clinic, (monday, next_monday), span)
+        .await
+        .unwrap();
+    assert_eq!(facts.time_off.len(), 1, "only approved time off counts");
+    let days = search(&facts);
+    let starts: Vec<String> = days[0]
+        .slots
+        .iter()
+        .map(|s| {
+            s.start
+                .to_zoned(tz.clone())
+                .time()
+                .strftime("%H:%M")
+                .to_string()
+        })
+        .collect();
+    // 09:00 booked (busy to 09:40), break 10:00-10:30, time off from 11:00.
+    assert_eq!(starts, ["10:30"], "{days:?}");
+    assert_eq!(
+        days[7].reason,
+        Some(carebook_domain::schedule::NoSlotReason::NotWorking),
+        "the holiday is closed"
+    );
+
+    let booked_id = facts.bookings[0].id;
+    let mut tx = db.store.write().await.unwrap();
+    let cancelled = tx
+        .cancel_appointment(booked_id, None, "patient unwell", now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cancelled.status, AppointmentStatus::Cancelled);
+    assert!(
+        tx.cancel_appointment(booked_id, None, "again", now())
+            .await
+            .unwrap()
+            .is_none(),
+        "only once"
+    );
+    tx.append_audit(&record("appointment.cancel"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let facts = db
+        .store
+        .read()
+        .await
+        .unwrap()
+        .schedule_facts(pr, w.clinic, (monday, next_monday), span)
+        .await
+        .unwrap();
+    let starts: Vec<String> = search(&facts)[0]
+        .slots
+        .iter()
+        .map(|s| {
+            s.start
+                .to_zoned(tz.clone())
+                .time()
+                .strftime("%H:%M")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        ["09:00", "09:15", "09:30", "10:30"],
+        "the cancelled time is free again"
+    );
+    assert_eq!(
+        db.store
+            .read()
+            .await
+            .unwrap()
+            .provider_day_load(pr, monday)
+            .await
+            .unwrap(),
+        0,
+        "and its cap place"
+    );
+}
+
 both_backends! {
+    stored_facts => stored_facts_drive_the_slot_search,
     any_path => the_database_refuses_overlaps_on_any_path,
     one_slot => one_slot_many_takers,
     daily_cap => the_cap_is_never_exceeded,
