@@ -39,6 +39,11 @@ impl From<sqlx::Error> for StoreError {
                     .constraint()
                     .map(str::to_owned)
                     .unwrap_or_else(|| db.message().to_owned());
+                // PostgreSQL's exclusion constraints (23P01) and deadlock victims (40P01)
+                // are conflicts between concurrent writers, not faults.
+                if matches!(db.code().as_deref(), Some("23P01") | Some("40P01")) {
+                    return StoreError::Conflict(what);
+                }
                 match db.kind() {
                     sqlx::error::ErrorKind::UniqueViolation => StoreError::Conflict(what),
                     sqlx::error::ErrorKind::ForeignKeyViolation => {

@@ -264,3 +264,18 @@ pub struct ScheduleFacts {
     /// Active appointments of the provider at any clinic (one person, one place).
     pub bookings: Vec<Appointment>,
 }
+
+/// A new time for an existing appointment.
+#[derive(Debug, Clone)]
+pub struct Reschedule {
+    pub id: Uuid,
+    pub start_at: Timestamp,
+    pub end_at: Timestamp,
+    pub busy_start_at: Timestamp,
+    pub busy_end_at: Timestamp,
+    pub local_date: Date,
+    pub status: AppointmentStatus,
+    /// The provider's daily cap on the new date, or `None` when it may be exceeded.
+    pub daily_cap: Option<u32>,
+    pub now: Timestamp,
+}

@@ -1085,6 +1085,115 @@ macro_rules! impl_store_tx {
                 Ok(Some(a))
             }
 
+            async fn reschedule_appointment(&mut self, r: &Reschedule) -> StoreResult<BookingOutcome> {
+                let row = sqlx::query(concat!(
+                    "SELECT * FROM appointments WHERE id = $1 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    $fu
+                ))
+                .bind(r.id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                let Some(old) = row.as_ref().map(rows::appointment).transpose()? else {
+                    return Err(StoreError::NotFound);
+                };
+                // Lock both days' load rows in date order, so two reschedules crossing the same
+                // days cannot wait on each other in a cycle.
+                let mut days = vec![old.local_date, r.local_date];
+                days.sort();
+                days.dedup();
+                for d in &days {
+                    sqlx::query(
+                        "INSERT INTO provider_day_loads (provider_id, local_date, booked) VALUES ($1, $2, 0) \
+                         ON CONFLICT (provider_id, local_date) DO UPDATE SET booked = provider_day_loads.booked",
+                    )
+                    .bind(old.provider_id)
+                    .bind(enc_opt_date(Some(*d)))
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                let provider_busy = sqlx::query(concat!(
+                    "SELECT 1 AS x FROM appointments WHERE provider_id = $1 AND id <> $4 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND busy_start_at < $3 AND busy_end_at > $2 LIMIT 1"
+                ))
+                .bind(old.provider_id)
+                .bind(enc_ts(r.busy_start_at))
+                .bind(enc_ts(r.busy_end_at))
+                .bind(r.id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                if provider_busy.is_some() {
+                    self.refused = true;
+                    return Ok(BookingOutcome::ProviderBusy);
+                }
+                let patient_busy = sqlx::query(concat!(
+                    "SELECT 1 AS x FROM appointments WHERE patient_id = $1 AND id <> $4 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND start_at < $3 AND end_at > $2 LIMIT 1"
+                ))
+                .bind(old.patient_id)
+                .bind(enc_ts(r.start_at))
+                .bind(enc_ts(r.end_at))
+                .bind(r.id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                if patient_busy.is_some() {
+                    self.refused = true;
+                    return Ok(BookingOutcome::PatientBusy);
+                }
+                if old.local_date != r.local_date {
+                    let moved = sqlx::query(
+                        "UPDATE provider_day_loads SET booked = booked + 1 \
+                         WHERE provider_id = $1 AND local_date = $2 AND ($3 IS NULL OR booked < $3) RETURNING booked",
+                    )
+                    .bind(old.provider_id)
+                    .bind(enc_opt_date(Some(r.local_date)))
+                    .bind(r.daily_cap.map(i64::from))
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                    if moved.is_none() {
+                        self.refused = true;
+                        return Ok(BookingOutcome::DailyCapReached);
+                    }
+                    sqlx::query(
+                        "UPDATE provider_day_loads SET booked = booked - 1 \
+                         WHERE provider_id = $1 AND local_date = $2 AND booked > 0",
+                    )
+                    .bind(old.provider_id)
+                    .bind(enc_opt_date(Some(old.local_date)))
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                // On PostgreSQL the exclusion constraints stand behind the checks above; a
+                // writer that slipped in between makes this fail as a conflict.
+                let updated = sqlx::query(
+                    "UPDATE appointments SET start_at = $1, end_at = $2, busy_start_at = $3, busy_end_at = $4, \
+                     local_date = $5, status = $6, updated_at = $7 WHERE id = $8",
+                )
+                .bind(enc_ts(r.start_at))
+                .bind(enc_ts(r.end_at))
+                .bind(enc_ts(r.busy_start_at))
+                .bind(enc_ts(r.busy_end_at))
+                .bind(enc_opt_date(Some(r.local_date)))
+                .bind(r.status.as_str())
+                .bind(enc_ts(r.now))
+                .bind(r.id)
+                .execute(&mut *self.tx)
+                .await;
+                self.wrote = true;
+                match updated {
+                    Ok(_) => Ok(BookingOutcome::Booked { number: old.number }),
+                    Err(e) => match StoreError::from(e) {
+                        StoreError::Conflict(what) => {
+                            self.refused = true;
+                            Ok(if what.contains("patient") { BookingOutcome::PatientBusy } else { BookingOutcome::ProviderBusy })
+                        }
+                        other => Err(other),
+                    },
+                }
+            }
+
             async fn provider_day_load(&mut self, provider_id: Uuid, local_date: jiff::civil::Date) -> StoreResult<u32> {
                 let row = sqlx::query("SELECT booked FROM provider_day_loads WHERE provider_id = $1 AND local_date = $2")
                     .bind(provider_id)

@@ -196,6 +196,10 @@ pub trait StoreTx: Send {
         reason: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Appointment>>;
+    /// Moves an appointment that holds time to a new time in place, so exactly one slot is held
+    /// at every moment; `status` is its status afterwards. Outcomes other than `Booked` (which
+    /// carries the unchanged number) poison the transaction.
+    async fn reschedule_appointment(&mut self, change: &Reschedule) -> StoreResult<BookingOutcome>;
     /// How many bookings hold the provider's local day (what the daily cap counts).
     async fn provider_day_load(
         &mut self,

@@ -643,7 +643,140 @@ async fn stored_facts_drive_the_slot_search(db: &TestDb) {
     );
 }
 
+fn moved_to(a: &NewAppointment, d: Date, hour: i8, cap: Option<u32>) -> Reschedule {
+    let tz = jiff::tz::TimeZone::get("Africa/Nairobi").unwrap();
+    let start = d.at(hour, 0, 0, 0).to_zoned(tz).unwrap().timestamp();
+    let end = start + SignedDuration::from_mins(30);
+    Reschedule {
+        id: a.appointment.id,
+        start_at: start,
+        end_at: end,
+        busy_start_at: start - SignedDuration::from_mins(5),
+        busy_end_at: end + SignedDuration::from_mins(10),
+        local_date: d,
+        status: AppointmentStatus::Scheduled,
+        daily_cap: cap,
+        now: now(),
+    }
+}
+
+async fn reschedules_never_overlap_and_hold_one_slot(db: &TestDb) {
+    let w = world(&db.store, 1, 8).await;
+    let pr = w.providers[0];
+    let originals: Vec<NewAppointment> = w
+        .patients
+        .iter()
+        .enumerate()
+        .map(|(i, p)| booking(&w, pr, *p, 8 + i as i8, 0, Some(20)))
+        .collect();
+    for a in &originals {
+        assert!(book(&db.store, a.clone()).await.is_booked());
+    }
+    // Everyone wants 17:00.
+    let handles: Vec<_> = originals
+        .iter()
+        .map(|a| {
+            let store = db.store.clone();
+            let change = moved_to(a, day(), 17, Some(20));
+            tokio::spawn(async move {
+                let mut tx = store.write().await.unwrap();
+                let outcome = tx.reschedule_appointment(&change).await.unwrap();
+                if outcome.is_booked() {
+                    tx.append_audit(&record("appointment.reschedule"))
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+                outcome
+            })
+        })
+        .collect();
+    let mut outcomes = vec![];
+    for h in handles {
+        outcomes.push(h.await.unwrap());
+    }
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_booked()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let from = day().to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp()
+        - SignedDuration::from_hours(24);
+    let held = db
+        .store
+        .read()
+        .await
+        .unwrap()
+        .provider_bookings(pr, from, from + SignedDuration::from_hours(72))
+        .await
+        .unwrap();
+    assert_eq!(
+        held.len(),
+        8,
+        "every appointment still holds exactly one slot"
+    );
+    for (i, a) in held.iter().enumerate() {
+        for b in &held[i + 1..] {
+            assert!(
+                a.busy_end_at <= b.busy_start_at || b.busy_end_at <= a.busy_start_at,
+                "{a:?} overlaps {b:?}"
+            );
+        }
+    }
+    let at_five = held
+        .iter()
+        .filter(|a| a.start_at == moved_to(&originals[0], day(), 17, None).start_at)
+        .count();
+    assert_eq!(at_five, 1);
+
+    // Across days the cap applies to the new day, and the old day gets its place back.
+    let tuesday = date(2026, 12, 1);
+    let mover = originals
+        .iter()
+        .find(|a| {
+            held.iter()
+                .any(|h| h.id == a.appointment.id && h.start_at == a.appointment.start_at)
+        })
+        .unwrap();
+    let number = held
+        .iter()
+        .find(|h| h.id == mover.appointment.id)
+        .unwrap()
+        .number
+        .clone();
+    let mut tx = db.store.write().await.unwrap();
+    let outcome = tx
+        .reschedule_appointment(&moved_to(mover, tuesday, 9, Some(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        BookingOutcome::Booked { number },
+        "moved, keeping its number"
+    );
+    tx.append_audit(&record("appointment.reschedule"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.store.read().await.unwrap();
+    assert_eq!(tx.provider_day_load(pr, day()).await.unwrap(), 7);
+    assert_eq!(tx.provider_day_load(pr, tuesday).await.unwrap(), 1);
+    drop(tx);
+    let other = originals
+        .iter()
+        .find(|a| a.appointment.id != mover.appointment.id)
+        .unwrap();
+    let mut tx = db.store.write().await.unwrap();
+    assert_eq!(
+        tx.reschedule_appointment(&moved_to(other, tuesday, 11, Some(1)))
+            .await
+            .unwrap(),
+        BookingOutcome::DailyCapReached
+    );
+}
+
 both_backends! {
+    reschedules => reschedules_never_overlap_and_hold_one_slot,
     stored_facts => stored_facts_drive_the_slot_search,
     any_path => the_database_refuses_overlaps_on_any_path,
     one_slot => one_slot_many_takers,
