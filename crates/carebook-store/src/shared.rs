@@ -1085,6 +1085,38 @@ macro_rules! impl_store_tx {
                 Ok(Some(a))
             }
 
+            async fn set_appointment_status(
+                &mut self,
+                id: Uuid,
+                from: carebook_domain::schedule::lifecycle::AppointmentStatus,
+                to: carebook_domain::schedule::lifecycle::AppointmentStatus,
+                now: Timestamp,
+            ) -> StoreResult<Option<Appointment>> {
+                if to == carebook_domain::schedule::lifecycle::AppointmentStatus::Cancelled {
+                    return Err(StoreError::Invalid("cancel with cancel_appointment".to_owned()));
+                }
+                // The column stamped by each status; the others keep their value.
+                let stamp = |s: carebook_domain::schedule::lifecycle::AppointmentStatus| (to == s).then(|| enc_ts(now));
+                let row = sqlx::query(
+                    "UPDATE appointments SET status = $1, updated_at = $2, \
+                     confirmed_at = COALESCE($3, confirmed_at), checked_in_at = COALESCE($4, checked_in_at), \
+                     started_at = COALESCE($5, started_at), completed_at = COALESCE($6, completed_at) \
+                     WHERE id = $7 AND status = $8 RETURNING *",
+                )
+                .bind(to.as_str())
+                .bind(enc_ts(now))
+                .bind(stamp(carebook_domain::schedule::lifecycle::AppointmentStatus::Confirmed))
+                .bind(stamp(carebook_domain::schedule::lifecycle::AppointmentStatus::CheckedIn))
+                .bind(stamp(carebook_domain::schedule::lifecycle::AppointmentStatus::InProgress))
+                .bind(stamp(carebook_domain::schedule::lifecycle::AppointmentStatus::Completed))
+                .bind(id)
+                .bind(from.as_str())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                row.as_ref().map(rows::appointment).transpose()
+            }
+
             async fn reschedule_appointment(&mut self, r: &Reschedule) -> StoreResult<BookingOutcome> {
                 let row = sqlx::query(concat!(
                     "SELECT * FROM appointments WHERE id = $1 AND status IN ",

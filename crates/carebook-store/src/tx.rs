@@ -14,6 +14,7 @@ use crate::scheduling::*;
 use async_trait::async_trait;
 use carebook_domain::Role;
 use carebook_domain::audit::{AuditRecord, ChainedRecord};
+use carebook_domain::schedule::lifecycle::AppointmentStatus;
 use jiff::Timestamp;
 use uuid::Uuid;
 
@@ -194,6 +195,17 @@ pub trait StoreTx: Send {
         id: Uuid,
         by: Option<Uuid>,
         reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Appointment>>;
+    /// Changes an appointment's status from `from` to `to` (the domain's transition table
+    /// decided it is allowed), stamping the matching time (`confirmed_at`, `checked_in_at`,
+    /// `started_at`, `completed_at`). `None` when the appointment is no longer in `from`: someone
+    /// else acted first. Use `cancel_appointment` to cancel.
+    async fn set_appointment_status(
+        &mut self,
+        id: Uuid,
+        from: AppointmentStatus,
+        to: AppointmentStatus,
         now: Timestamp,
     ) -> StoreResult<Option<Appointment>>;
     /// Moves an appointment that holds time to a new time in place, so exactly one slot is held

@@ -181,6 +181,10 @@ fn booking(
             over_daily_cap: cap.is_none(),
             notes: None,
             booked_by_user_id: None,
+            confirmed_at: None,
+            checked_in_at: None,
+            started_at: None,
+            completed_at: None,
             cancelled_at: None,
             cancelled_by: None,
             cancellation_reason: None,
@@ -775,7 +779,68 @@ async fn reschedules_never_overlap_and_hold_one_slot(db: &TestDb) {
     );
 }
 
+async fn the_desk_moves_appointments_through_their_day(db: &TestDb) {
+    let w = world(&db.store, 1, 1).await;
+    let a = booking(&w, w.providers[0], w.patients[0], 9, 0, Some(8));
+    let id = a.appointment.id;
+    assert!(book(&db.store, a).await.is_booked());
+    use AppointmentStatus as S;
+    let steps = [
+        (S::Scheduled, S::Confirmed),
+        (S::Confirmed, S::CheckedIn),
+        (S::CheckedIn, S::InProgress),
+        (S::InProgress, S::Completed),
+    ];
+    for (i, (from, to)) in steps.into_iter().enumerate() {
+        let at = now() + SignedDuration::from_mins(i as i64);
+        let mut tx = db.store.write().await.unwrap();
+        let got = tx
+            .set_appointment_status(id, from, to, at)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.status, to);
+        tx.append_audit(&record("appointment.transition"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let done = db
+        .store
+        .read()
+        .await
+        .unwrap()
+        .get_appointment(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.confirmed_at, Some(now()));
+    assert_eq!(
+        done.checked_in_at,
+        Some(now() + SignedDuration::from_mins(1))
+    );
+    assert_eq!(done.started_at, Some(now() + SignedDuration::from_mins(2)));
+    assert_eq!(
+        done.completed_at,
+        Some(now() + SignedDuration::from_mins(3))
+    );
+    let mut tx = db.store.write().await.unwrap();
+    assert!(
+        tx.set_appointment_status(id, S::Confirmed, S::CheckedIn, now())
+            .await
+            .unwrap()
+            .is_none(),
+        "a stale view changes nothing"
+    );
+    assert!(matches!(
+        tx.set_appointment_status(id, S::Completed, S::Cancelled, now())
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
 both_backends! {
+    desk_day => the_desk_moves_appointments_through_their_day,
     reschedules => reschedules_never_overlap_and_hold_one_slot,
     stored_facts => stored_facts_drive_the_slot_search,
     any_path => the_database_refuses_overlaps_on_any_path,
