@@ -211,6 +211,24 @@ pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
     })
 }
 
+pub(crate) fn provider<R: RowExt>(r: &R) -> StoreResult<Provider> {
+    let n = |c: &str| -> StoreResult<u32> { u32::try_from(r.int(c)?).map_err(StoreError::corrupt) };
+    Ok(Provider {
+        id: r.uuid("id")?,
+        user_id: r.uuid("user_id")?,
+        title: r.opt_text("title")?,
+        bio: r.opt_text("bio")?,
+        license_number: r.opt_text("license_number")?,
+        default_duration_minutes: n("default_duration_minutes")?,
+        emergency_enabled: r.flag("emergency_enabled")?,
+        max_daily_appointments: n("max_daily_appointments")?,
+        status: r.text("status")?,
+        is_active: r.flag("is_active")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
 pub(crate) fn availability_rule<R: RowExt>(r: &R) -> StoreResult<AvailabilityRule> {
     let breaks = match r.opt_json("breaks")? {
         Some(v) => serde_json::from_value(v).map_err(StoreError::corrupt)?,

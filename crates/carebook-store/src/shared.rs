@@ -723,6 +723,14 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
+            async fn get_provider_by_user(&mut self, user_id: Uuid) -> StoreResult<Option<Provider>> {
+                let row = sqlx::query("SELECT * FROM providers WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::provider).transpose()
+            }
+
             async fn insert_service(&mut self, s: &Service) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO services (id, clinic_id, name, category, duration_minutes, \

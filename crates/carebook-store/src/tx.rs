@@ -152,6 +152,7 @@ pub trait StoreTx: Send {
 
     // Scheduling
     async fn insert_provider(&mut self, p: &Provider) -> StoreResult<()>;
+    async fn get_provider_by_user(&mut self, user_id: Uuid) -> StoreResult<Option<Provider>>;
     async fn insert_service(&mut self, s: &Service) -> StoreResult<()>;
     async fn insert_provider_clinic(&mut self, pc: &ProviderClinic) -> StoreResult<()>;
     /// Places a booking atomically: the provider's buffered span and the patient's time must

@@ -5,10 +5,12 @@ mod admin;
 mod cli;
 mod logging;
 mod seed;
+mod seed_schedule;
 mod serve;
 mod settings;
 
 use anyhow::Result;
+use carebook_api::clock::{Clock, SystemClock};
 use clap::Parser;
 use cli::{AdminCommand, AuditCommand, Cli, Command};
 use settings::Settings;
@@ -45,7 +47,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Seed(_) => {
             let store = serve::open_store(&settings).await?;
-            let added = seed::demo(&store, true).await?;
+            let added = seed::demo(&store, true, SystemClock.now()).await?;
             println!(
                 "demo data: {added} rows added; every demo account's password is {}",
                 seed::DEMO_PASSWORD

@@ -310,13 +310,9 @@ fn record(
     }
 }
 
-fn now() -> Timestamp {
-    use carebook_api::clock::{Clock, SystemClock};
-    SystemClock.now()
-}
-
 /// Loads the demo network; returns how many rows were added.
-pub async fn demo(store: &Store, show_progress: bool) -> Result<usize> {
+/// `now` stamps the rows and anchors the appointments (last week to the week after next).
+pub async fn demo(store: &Store, show_progress: bool, now: Timestamp) -> Result<usize> {
     let total = (CLINICS.len() + STAFF.len() + PATIENTS.len()) as u64;
     let bar = if show_progress {
         ProgressBar::new(total)
@@ -333,6 +329,9 @@ pub async fn demo(store: &Store, show_progress: bool) -> Result<usize> {
         .map_err(|e| anyhow::anyhow!("hashing: {}", e.message))?;
     let mut added = 0;
     let mut clinic_ids = std::collections::HashMap::new();
+    let mut clinic_rows = std::collections::HashMap::new();
+    let mut patients_at: std::collections::HashMap<&'static str, Vec<Uuid>> =
+        std::collections::HashMap::new();
 
     bar.set_message("clinics");
     for c in CLINICS {
@@ -340,7 +339,7 @@ pub async fn demo(store: &Store, show_progress: bool) -> Result<usize> {
         let id = match tx.get_clinic_by_slug(c.slug).await? {
             Some(existing) => existing.id,
             None => {
-                let t = now();
+                let t = now;
                 let clinic = Clinic {
                     id: Uuid::now_v7(),
                     name: c.name.into(),
@@ -377,6 +376,9 @@ pub async fn demo(store: &Store, show_progress: bool) -> Result<usize> {
             }
         };
         clinic_ids.insert(c.slug, id);
+        if let Some(row) = store.read().await?.get_clinic(id).await? {
+            clinic_rows.insert(c.slug, row);
+        }
         bar.inc(1);
     }
 
@@ -384,7 +386,7 @@ pub async fn demo(store: &Store, show_progress: bool) -> Result<usize> {
     for (email, name, role, clinic) in STAFF {
         let mut tx = store.write().await?;
         if tx.find_user_by_email(email).await?.is_none() {
-            let t = now();
+            let t = now;
             let clinic_id = clinic.and_then(|s| clinic_ids.get(s).copied());
             let mut u = User::new(
                 Uuid::now_v7(),
@@ -408,8 +410,14 @@ pub async fn demo(store: &Store, show_progress: bool) -> Result<usize> {
     bar.set_message("patients");
     for (email, name, phone, dob, lang, clinics) in PATIENTS {
         let mut tx = store.write().await?;
-        if tx.find_user_by_email(email).await?.is_none() {
-            let t = now();
+        if let Some(existing) = tx.find_user_by_email(email).await? {
+            if let Some(p) = tx.get_patient_by_user(existing.id).await? {
+                for slug in *clinics {
+                    patients_at.entry(slug).or_default().push(p.id);
+                }
+            }
+        } else {
+            let t = now;
             let mut u = User::new(
                 Uuid::now_v7(),
                 (*email).into(),
@@ -439,6 +447,9 @@ pub async fn demo(store: &Store, show_progress: bool) -> Result<usize> {
             tx.insert_user(&u).await?;
             tx.insert_patient(&p).await?;
             for slug in *clinics {
+                patients_at.entry(slug).or_default().push(p.id);
+            }
+            for slug in *clinics {
                 if let Some(c) = clinic_ids.get(slug) {
                     tx.link_patient_clinic(p.id, *c, t).await?;
                 }
@@ -456,10 +467,48 @@ pub async fn demo(store: &Store, show_progress: bool) -> Result<usize> {
         }
         bar.inc(1);
     }
+    bar.set_message("schedules");
+    added += crate::seed_schedule::demo(store, &clinic_rows, &patients_at, now).await?;
     bar.finish_with_message("demo data");
     tracing::info!(
         added,
         "demo data loaded; every demo account's password is {DEMO_PASSWORD}"
     );
     Ok(added)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever day the demo is loaded on (a weekend too), it holds every appointment status,
+    /// and loading it again adds nothing.
+    #[tokio::test]
+    async fn every_status_on_any_weekday() {
+        for day in [
+            "2026-11-28T09:00:00Z",
+            "2026-11-29T16:00:00Z",
+            "2026-12-02T12:00:00Z",
+        ] {
+            let db = carebook_store::testing::sqlite().await;
+            let now: Timestamp = day.parse().unwrap();
+            assert!(demo(&db.store, false, now).await.unwrap() > 100);
+            let statuses: Vec<String> = match &db.store {
+                Store::Sqlite(p) => {
+                    sqlx::query_scalar("SELECT DISTINCT status FROM appointments ORDER BY status")
+                        .fetch_all(p)
+                        .await
+                        .unwrap()
+                }
+                Store::Postgres(_) => unreachable!(),
+            };
+            assert_eq!(statuses.len(), 8, "{day}: {statuses:?}");
+            assert_eq!(
+                demo(&db.store, false, now).await.unwrap(),
+                0,
+                "{day}: idempotent"
+            );
+            db.cleanup().await;
+        }
+    }
 }

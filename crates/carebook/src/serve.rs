@@ -82,7 +82,7 @@ pub fn shutdown_on_signals() -> watch::Receiver<bool> {
 pub async fn serve(settings: Settings, demo: bool, shutdown: watch::Receiver<bool>) -> Result<()> {
     let store = open_store(&settings).await?;
     if demo {
-        crate::seed::demo(&store, true).await?;
+        crate::seed::demo(&store, true, SystemClock.now()).await?;
     }
     let state = AppState::new(
         store.clone(),
