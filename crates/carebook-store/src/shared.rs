@@ -9,6 +9,53 @@
 
 macro_rules! impl_store_tx {
     ($tx:ty, for_update = $fu:literal) => {
+        impl $tx {
+            /// Whether another active appointment of the provider overlaps `[from, to)`
+            /// (busy spans, buffers included).
+            async fn provider_overlap(
+                &mut self,
+                provider_id: Uuid,
+                from: Timestamp,
+                to: Timestamp,
+                except: Option<Uuid>,
+            ) -> StoreResult<bool> {
+                let row = sqlx::query(concat!(
+                    "SELECT 1 AS x FROM appointments WHERE provider_id = $1 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND busy_start_at < $3 AND busy_end_at > $2 AND ($4 IS NULL OR id <> $4) LIMIT 1"
+                ))
+                .bind(provider_id)
+                .bind(enc_ts(from))
+                .bind(enc_ts(to))
+                .bind(except)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            /// Whether another active appointment of the patient overlaps `[from, to)`.
+            async fn patient_overlap(
+                &mut self,
+                patient_id: Uuid,
+                from: Timestamp,
+                to: Timestamp,
+                except: Option<Uuid>,
+            ) -> StoreResult<bool> {
+                let row = sqlx::query(concat!(
+                    "SELECT 1 AS x FROM appointments WHERE patient_id = $1 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND start_at < $3 AND end_at > $2 AND ($4 IS NULL OR id <> $4) LIMIT 1"
+                ))
+                .bind(patient_id)
+                .bind(enc_ts(from))
+                .bind(enc_ts(to))
+                .bind(except)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                Ok(row.is_some())
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::tx::StoreTx for $tx {
             async fn insert_user(&mut self, u: &User) -> StoreResult<()> {
@@ -784,31 +831,11 @@ macro_rules! impl_store_tx {
                 let a = &new.appointment;
                 // Fast refusals; on PostgreSQL the exclusion constraints below also catch a
                 // booking that commits between this check and the insert.
-                let provider_busy = sqlx::query(concat!(
-                    "SELECT 1 AS x FROM appointments WHERE provider_id = $1 AND status IN ",
-                    $crate::scheduling::active_statuses!(),
-                    " AND busy_start_at < $3 AND busy_end_at > $2 LIMIT 1"
-                ))
-                .bind(a.provider_id)
-                .bind(enc_ts(a.busy_start_at))
-                .bind(enc_ts(a.busy_end_at))
-                .fetch_optional(&mut *self.tx)
-                .await?;
-                if provider_busy.is_some() {
+                if self.provider_overlap(a.provider_id, a.busy_start_at, a.busy_end_at, None).await? {
                     self.refused = true;
                     return Ok(BookingOutcome::ProviderBusy);
                 }
-                let patient_busy = sqlx::query(concat!(
-                    "SELECT 1 AS x FROM appointments WHERE patient_id = $1 AND status IN ",
-                    $crate::scheduling::active_statuses!(),
-                    " AND start_at < $3 AND end_at > $2 LIMIT 1"
-                ))
-                .bind(a.patient_id)
-                .bind(enc_ts(a.start_at))
-                .bind(enc_ts(a.end_at))
-                .fetch_optional(&mut *self.tx)
-                .await?;
-                if patient_busy.is_some() {
+                if self.patient_overlap(a.patient_id, a.start_at, a.end_at, None).await? {
                     self.refused = true;
                     return Ok(BookingOutcome::PatientBusy);
                 }
@@ -876,17 +903,8 @@ macro_rules! impl_store_tx {
                 if inserted.is_none() {
                     // Lost a race on PostgreSQL: say which constraint refused it.
                     self.refused = true;
-                    let provider_busy = sqlx::query(concat!(
-                        "SELECT 1 AS x FROM appointments WHERE provider_id = $1 AND status IN ",
-                        $crate::scheduling::active_statuses!(),
-                        " AND busy_start_at < $3 AND busy_end_at > $2 LIMIT 1"
-                    ))
-                    .bind(a.provider_id)
-                    .bind(enc_ts(a.busy_start_at))
-                    .bind(enc_ts(a.busy_end_at))
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
-                    return Ok(if provider_busy.is_some() { BookingOutcome::ProviderBusy } else { BookingOutcome::PatientBusy });
+                    let provider_busy = self.provider_overlap(a.provider_id, a.busy_start_at, a.busy_end_at, None).await?;
+                    return Ok(if provider_busy { BookingOutcome::ProviderBusy } else { BookingOutcome::PatientBusy });
                 }
                 Ok(BookingOutcome::Booked { number })
             }
@@ -1152,33 +1170,11 @@ macro_rules! impl_store_tx {
                     .execute(&mut *self.tx)
                     .await?;
                 }
-                let provider_busy = sqlx::query(concat!(
-                    "SELECT 1 AS x FROM appointments WHERE provider_id = $1 AND id <> $4 AND status IN ",
-                    $crate::scheduling::active_statuses!(),
-                    " AND busy_start_at < $3 AND busy_end_at > $2 LIMIT 1"
-                ))
-                .bind(old.provider_id)
-                .bind(enc_ts(r.busy_start_at))
-                .bind(enc_ts(r.busy_end_at))
-                .bind(r.id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-                if provider_busy.is_some() {
+                if self.provider_overlap(old.provider_id, r.busy_start_at, r.busy_end_at, Some(r.id)).await? {
                     self.refused = true;
                     return Ok(BookingOutcome::ProviderBusy);
                 }
-                let patient_busy = sqlx::query(concat!(
-                    "SELECT 1 AS x FROM appointments WHERE patient_id = $1 AND id <> $4 AND status IN ",
-                    $crate::scheduling::active_statuses!(),
-                    " AND start_at < $3 AND end_at > $2 LIMIT 1"
-                ))
-                .bind(old.patient_id)
-                .bind(enc_ts(r.start_at))
-                .bind(enc_ts(r.end_at))
-                .bind(r.id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-                if patient_busy.is_some() {
+                if self.patient_overlap(old.patient_id, r.start_at, r.end_at, Some(r.id)).await? {
                     self.refused = true;
                     return Ok(BookingOutcome::PatientBusy);
                 }

@@ -286,7 +286,8 @@ const PATIENTS: &[DemoPatient] = &[
     ),
 ];
 
-fn record(
+/// The audit record of a row the demo seed adds.
+pub(crate) fn record(
     action: &str,
     entity_type: &str,
     id: Uuid,

@@ -3,6 +3,7 @@
 //! appointments from last week to the week after next in every status. Appointments are placed
 //! through the same atomic booking as the API, so the demo never holds a double booking.
 
+use crate::seed::record;
 use anyhow::Result;
 use carebook_domain::audit::AuditRecord;
 use carebook_domain::schedule::lifecycle::{AppointmentStatus, Priority};
@@ -98,30 +99,6 @@ const SERVICES: &[(&str, &str, &str, u32, u32, u32, i64)] = &[
         15_000,
     ),
 ];
-
-fn record(
-    action: &str,
-    entity_type: &str,
-    id: Uuid,
-    clinic_id: Option<Uuid>,
-    now: Timestamp,
-) -> AuditRecord {
-    AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: now,
-        actor_user_id: None,
-        actor_role: Some("system".into()),
-        action: action.into(),
-        entity_type: entity_type.into(),
-        entity_id: Some(id.to_string()),
-        clinic_id,
-        old_values: None,
-        new_values: Some(serde_json::json!({ "source": "demo seed" })),
-        ip: None,
-        user_agent: Some("carebook seed --demo".into()),
-        request_id: None,
-    }
-}
 
 fn rule(
     clinic: Uuid,
