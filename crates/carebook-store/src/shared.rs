@@ -1017,7 +1017,7 @@ macro_rules! impl_store_tx {
                 status: &str,
                 by: Option<Uuid>,
                 now: Timestamp,
-            ) -> StoreResult<Option<TimeOff>> {
+            ) -> StoreResult<Option<(TimeOff, Vec<Appointment>)>> {
                 let row = sqlx::query(
                     "UPDATE provider_time_off SET status = $1, decided_by_user_id = $2, decided_at = $3, \
                      updated_at = $3 WHERE id = $4 AND status = 'requested' RETURNING *",
@@ -1029,7 +1029,25 @@ macro_rules! impl_store_tx {
                 .fetch_optional(&mut *self.tx)
                 .await?;
                 self.wrote = true;
-                row.as_ref().map(rows::time_off).transpose()
+                let Some(t) = row.as_ref().map(rows::time_off).transpose()? else {
+                    return Ok(None);
+                };
+                if t.status != "approved" {
+                    return Ok(Some((t, vec![])));
+                }
+                let affected = sqlx::query(concat!(
+                    "SELECT * FROM appointments WHERE provider_id = $1 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND start_at < $3 AND end_at > $2 AND ($4 IS NULL OR clinic_id = $4) ORDER BY start_at"
+                ))
+                .bind(t.provider_id)
+                .bind(enc_ts(t.starts_at))
+                .bind(enc_ts(t.ends_at))
+                .bind(t.clinic_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let affected = affected.iter().map(rows::appointment).collect::<StoreResult<Vec<_>>>()?;
+                Ok(Some((t, affected)))
             }
 
             async fn schedule_facts(

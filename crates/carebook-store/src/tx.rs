@@ -173,13 +173,16 @@ pub trait StoreTx: Send {
     -> StoreResult<()>;
     async fn insert_time_off(&mut self, t: &TimeOff) -> StoreResult<()>;
     /// Records a decision on requested time off; `None` when it is not `requested` any more.
+    /// Approving returns, with the decision, the appointments the leave overlaps (at its clinic,
+    /// or everywhere for leave from every clinic), so the front desk can move them; they are
+    /// not cancelled silently.
     async fn decide_time_off(
         &mut self,
         id: Uuid,
         status: &str,
         by: Option<Uuid>,
         now: Timestamp,
-    ) -> StoreResult<Option<TimeOff>>;
+    ) -> StoreResult<Option<(TimeOff, Vec<Appointment>)>>;
     /// Rules, exceptions, approved time off and bookings of a provider at a clinic between two
     /// local dates (inclusive) and the instants that bound them.
     async fn schedule_facts(

@@ -499,14 +499,13 @@ async fn stored_facts_drive_the_slot_search(db: &TestDb) {
     tx.commit().await.unwrap();
 
     let mut tx = db.store.write().await.unwrap();
-    assert_eq!(
-        tx.decide_time_off(approved.id, "approved", None, now())
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        "approved"
-    );
+    let (decided, affected) = tx
+        .decide_time_off(approved.id, "approved", None, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(decided.status, "approved");
+    assert!(affected.is_empty(), "nothing booked in that hour yet");
     assert!(
         tx.decide_time_off(approved.id, "rejected", None, now())
             .await
@@ -839,7 +838,73 @@ async fn the_desk_moves_appointments_through_their_day(db: &TestDb) {
     ));
 }
 
+async fn approving_leave_lists_the_appointments_it_hits(db: &TestDb) {
+    let w = world(&db.store, 1, 3).await;
+    let pr = w.providers[0];
+    let nine = booking(&w, pr, w.patients[0], 9, 0, Some(8));
+    let eleven = booking(&w, pr, w.patients[1], 11, 0, Some(8));
+    let eleven_id = eleven.appointment.id;
+    assert!(book(&db.store, nine).await.is_booked());
+    assert!(book(&db.store, eleven).await.is_booked());
+    let leave = |from_h: i8, to_h: i8, clinic: Option<Uuid>| {
+        let tz = jiff::tz::TimeZone::get("Africa/Nairobi").unwrap();
+        let at = |h: i8| {
+            day()
+                .at(h, 0, 0, 0)
+                .to_zoned(tz.clone())
+                .unwrap()
+                .timestamp()
+        };
+        TimeOff {
+            id: Uuid::now_v7(),
+            provider_id: pr,
+            clinic_id: clinic,
+            starts_at: at(from_h),
+            ends_at: at(to_h),
+            reason: Some("Family matter".into()),
+            status: "requested".into(),
+            requested_by_user_id: None,
+            decided_by_user_id: None,
+            decided_at: None,
+            created_at: now(),
+            updated_at: now(),
+        }
+    };
+    let other_clinic = world(&db.store, 0, 0).await.clinic;
+    let elsewhere = leave(10, 12, Some(other_clinic));
+    let here = leave(10, 12, Some(w.clinic));
+    let rejected = leave(8, 17, None);
+    let mut tx = db.store.write().await.unwrap();
+    tx.insert_time_off(&elsewhere).await.unwrap();
+    tx.insert_time_off(&here).await.unwrap();
+    tx.insert_time_off(&rejected).await.unwrap();
+    let (t, affected) = tx
+        .decide_time_off(here.id, "approved", None, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.status, "approved");
+    assert_eq!(
+        affected.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![eleven_id],
+        "the 11:00 visit, not the 09:00 one"
+    );
+    assert_eq!(
+        affected[0].status,
+        AppointmentStatus::Scheduled,
+        "listed, not cancelled"
+    );
+    let (t, affected) = tx
+        .decide_time_off(rejected.id, "rejected", None, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.status, "rejected");
+    assert!(affected.is_empty(), "a rejection moves nobody");
+}
+
 both_backends! {
+    leave_lists => approving_leave_lists_the_appointments_it_hits,
     desk_day => the_desk_moves_appointments_through_their_day,
     reschedules => reschedules_never_overlap_and_hold_one_slot,
     stored_facts => stored_facts_drive_the_slot_search,
