@@ -171,8 +171,12 @@ fn build(c: &Case) -> Built {
         .iter()
         .map(|(off, hours)| {
             let day = from.checked_add(jiff::Span::new().days(*off)).unwrap();
+            // An odd offset takes the hours out of the weekly ones instead of replacing them.
             let o = match hours {
                 None => DayOverride::Closed,
+                Some((s, e)) if off % 2 == 1 => {
+                    DayOverride::Without(vec![(minutes_time(*s), minutes_time(*e))])
+                }
                 Some((s, e)) => DayOverride::Hours(vec![(minutes_time(*s), minutes_time(*e))]),
             };
             (day, o)

@@ -187,8 +187,9 @@ impl AvailabilityRule {
     }
 }
 
-/// A date that does not follow the weekly rules: `unavailable` without times closes the day;
-/// `available` rows give the day's hours instead of the weekly ones.
+/// A date that does not follow the weekly rules: `unavailable` without times closes the day,
+/// `unavailable` with times takes those hours out, and `available` rows give the day's hours
+/// instead of the weekly ones.
 #[derive(Debug, Clone, Serialize)]
 pub struct AvailabilityException {
     pub id: Uuid,
@@ -208,6 +209,12 @@ pub fn day_overrides(
     rows: &[AvailabilityException],
 ) -> Vec<(Date, carebook_domain::schedule::DayOverride)> {
     use carebook_domain::schedule::DayOverride;
+    let span = |r: &&AvailabilityException| {
+        Some((
+            clock(r.start_time.as_deref()?)?,
+            clock(r.end_time.as_deref()?)?,
+        ))
+    };
     let mut dates: Vec<Date> = rows.iter().map(|r| r.date).collect();
     dates.sort();
     dates.dedup();
@@ -221,21 +228,38 @@ pub fn day_overrides(
             let hours: Vec<_> = of_day
                 .iter()
                 .filter(|r| r.kind == "available")
-                .filter_map(|r| {
-                    Some((
-                        clock(r.start_time.as_deref()?)?,
-                        clock(r.end_time.as_deref()?)?,
-                    ))
-                })
+                .filter_map(span)
                 .collect();
-            (
-                d,
-                if closed || hours.is_empty() {
-                    DayOverride::Closed
-                } else {
-                    DayOverride::Hours(hours)
-                },
-            )
+            let gaps: Vec<_> = of_day
+                .iter()
+                .filter(|r| r.kind == "unavailable")
+                .filter_map(span)
+                .collect();
+            let day = if closed {
+                DayOverride::Closed
+            } else if !hours.is_empty() {
+                // Replacement hours, less any hours taken out the same day.
+                let mut windows = hours;
+                for &(gs, ge) in &gaps {
+                    windows = windows
+                        .into_iter()
+                        .flat_map(|(a, b)| {
+                            if ge <= a || gs >= b {
+                                vec![(a, b)]
+                            } else {
+                                [(a, gs), (ge, b)]
+                                    .into_iter()
+                                    .filter(|(x, y)| x < y)
+                                    .collect()
+                            }
+                        })
+                        .collect();
+                }
+                DayOverride::Hours(windows)
+            } else {
+                DayOverride::Without(gaps)
+            };
+            (d, day)
         })
         .collect()
 }
@@ -282,4 +306,57 @@ pub struct Reschedule {
     /// The provider's daily cap on the new date, or `None` when it may be exceeded.
     pub daily_cap: Option<u32>,
     pub now: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use carebook_domain::schedule::DayOverride;
+    use jiff::civil::{date, time};
+
+    fn row(d: Date, kind: &str, span: Option<(&str, &str)>) -> AvailabilityException {
+        AvailabilityException {
+            id: Uuid::nil(),
+            clinic_id: Uuid::nil(),
+            provider_id: Uuid::nil(),
+            date: d,
+            kind: kind.into(),
+            start_time: span.map(|s| s.0.into()),
+            end_time: span.map(|s| s.1.into()),
+            reason: None,
+            created_by_user_id: None,
+            created_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn exception_rows_combine_per_date() {
+        let (a, b, c, e) = (
+            date(2026, 12, 1),
+            date(2026, 12, 2),
+            date(2026, 12, 3),
+            date(2026, 12, 4),
+        );
+        let got = day_overrides(&[
+            row(a, "unavailable", None),
+            row(a, "available", Some(("09:00", "10:00"))),
+            row(b, "available", Some(("08:00", "12:00"))),
+            row(b, "unavailable", Some(("10:00", "10:30"))),
+            row(c, "unavailable", Some(("14:00", "16:00"))),
+            row(e, "available", Some(("18:00", "20:00"))),
+        ]);
+        let t = |h, m| time(h, m, 0, 0);
+        assert_eq!(
+            got,
+            vec![
+                (a, DayOverride::Closed),
+                (
+                    b,
+                    DayOverride::Hours(vec![(t(8, 0), t(10, 0)), (t(10, 30), t(12, 0))])
+                ),
+                (c, DayOverride::Without(vec![(t(14, 0), t(16, 0))])),
+                (e, DayOverride::Hours(vec![(t(18, 0), t(20, 0))])),
+            ]
+        );
+    }
 }

@@ -26,6 +26,8 @@ pub enum DayOverride {
     Closed,
     /// These hours instead of the weekly ones.
     Hours(Vec<(Time, Time)>),
+    /// The weekly hours except these spans (a meeting, an afternoon off).
+    Without(Vec<(Time, Time)>),
 }
 
 /// The instant a wall-clock time names, for a slot start: `None` inside a spring-forward gap
@@ -74,17 +76,24 @@ pub fn working_windows(
     rules: &[WeeklyRule],
     day: Option<&DayOverride>,
 ) -> Vec<Span> {
-    let local: Vec<(Time, Time)> = match day {
-        Some(DayOverride::Closed) => vec![],
-        Some(DayOverride::Hours(hours)) => hours.clone(),
-        None => rules
+    let weekly = || -> Vec<(Time, Time)> {
+        rules
             .iter()
             .filter(|r| r.weekday == date.weekday())
             .filter(|r| {
                 r.valid_from.is_none_or(|f| f <= date) && r.valid_until.is_none_or(|u| date <= u)
             })
             .flat_map(|r| minus_breaks(r.start, r.end, &r.breaks))
+            .collect()
+    };
+    let local: Vec<(Time, Time)> = match day {
+        Some(DayOverride::Closed) => vec![],
+        Some(DayOverride::Hours(hours)) => hours.clone(),
+        Some(DayOverride::Without(gaps)) => weekly()
+            .into_iter()
+            .flat_map(|(s, e)| minus_breaks(s, e, gaps))
             .collect(),
+        None => weekly(),
     };
     merge(
         local
@@ -139,6 +148,41 @@ mod tests {
             "rule expired"
         );
         assert!(working_windows(&tz, monday, &[], Some(&DayOverride::Closed)).is_empty());
+    }
+
+    #[test]
+    fn a_day_can_lose_part_of_its_hours() {
+        let tz = TimeZone::get("Africa/Nairobi").unwrap();
+        let r = rule(
+            Weekday::Monday,
+            time(9, 0, 0, 0),
+            time(17, 0, 0, 0),
+            vec![(time(12, 0, 0, 0), time(13, 0, 0, 0))],
+        );
+        let out = DayOverride::Without(vec![(time(14, 0, 0, 0), time(16, 0, 0, 0))]);
+        let w = working_windows(
+            &tz,
+            date(2026, 11, 23),
+            std::slice::from_ref(&r),
+            Some(&out),
+        );
+        let local: Vec<(Time, Time)> = w
+            .iter()
+            .map(|s| {
+                (
+                    s.start.to_zoned(tz.clone()).time(),
+                    s.end.to_zoned(tz.clone()).time(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            local,
+            vec![
+                (time(9, 0, 0, 0), time(12, 0, 0, 0)),
+                (time(13, 0, 0, 0), time(14, 0, 0, 0)),
+                (time(16, 0, 0, 0), time(17, 0, 0, 0))
+            ]
+        );
     }
 
     #[test]
