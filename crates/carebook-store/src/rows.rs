@@ -229,6 +229,63 @@ pub(crate) fn provider<R: RowExt>(r: &R) -> StoreResult<Provider> {
     })
 }
 
+fn count_of<R: RowExt>(r: &R, col: &str) -> StoreResult<u32> {
+    u32::try_from(r.int(col)?).map_err(StoreError::corrupt)
+}
+
+pub(crate) fn service<R: RowExt>(r: &R) -> StoreResult<Service> {
+    Ok(Service {
+        id: r.uuid("id")?,
+        clinic_id: r.uuid("clinic_id")?,
+        name: r.text("name")?,
+        category: r.opt_text("category")?,
+        duration_minutes: count_of(r, "duration_minutes")?,
+        buffer_before_minutes: count_of(r, "buffer_before_minutes")?,
+        buffer_after_minutes: count_of(r, "buffer_after_minutes")?,
+        fee_minor: r.opt_int("fee_minor")?,
+        currency: r.opt_text("currency")?,
+        is_active: r.flag("is_active")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
+/// A provider_clinics row read with the `pc_` prefix beside a provider row.
+pub(crate) fn provider_clinic<R: RowExt>(r: &R) -> StoreResult<ProviderClinic> {
+    Ok(ProviderClinic {
+        id: r.uuid("pc_id")?,
+        provider_id: r.uuid("pc_provider_id")?,
+        clinic_id: r.uuid("pc_clinic_id")?,
+        status: r.text("pc_status")?,
+        is_primary: r.flag("pc_is_primary")?,
+        booking_enabled: r.flag("pc_booking_enabled")?,
+        accepts_emergencies: r.flag("pc_accepts_emergencies")?,
+        max_daily_appointments: r
+            .opt_int("pc_max_daily_appointments")?
+            .map(u32::try_from)
+            .transpose()
+            .map_err(StoreError::corrupt)?,
+        started_on: date_of(r, "pc_started_on")?,
+        created_at: r.ts("pc_created_at")?,
+        updated_at: r.ts("pc_updated_at")?,
+    })
+}
+
+pub(crate) fn booking_settings<R: RowExt>(r: &R) -> StoreResult<BookingSettings> {
+    Ok(BookingSettings {
+        clinic_id: r.uuid("clinic_id")?,
+        slot_granularity_minutes: count_of(r, "slot_granularity_minutes")?,
+        min_notice_minutes: count_of(r, "min_notice_minutes")?,
+        booking_horizon_days: count_of(r, "booking_horizon_days")?,
+        cancellation_notice_minutes: count_of(r, "cancellation_notice_minutes")?,
+        patient_self_booking: r.flag("patient_self_booking")?,
+        requires_prepayment: r.flag("requires_prepayment")?,
+        payment_hold_minutes: count_of(r, "payment_hold_minutes")?,
+        updated_at: Some(r.ts("updated_at")?),
+        updated_by_user_id: r.opt_uuid("updated_by_user_id")?,
+    })
+}
+
 pub(crate) fn availability_rule<R: RowExt>(r: &R) -> StoreResult<AvailabilityRule> {
     let breaks = match r.opt_json("breaks")? {
         Some(v) => serde_json::from_value(v).map_err(StoreError::corrupt)?,

@@ -308,6 +308,38 @@ pub struct Reschedule {
     pub now: Timestamp,
 }
 
+/// A clinic's booking rules; clinics without a row use [`BookingSettings::defaults`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BookingSettings {
+    pub clinic_id: Uuid,
+    pub slot_granularity_minutes: u32,
+    pub min_notice_minutes: u32,
+    pub booking_horizon_days: u32,
+    pub cancellation_notice_minutes: u32,
+    pub patient_self_booking: bool,
+    pub requires_prepayment: bool,
+    pub payment_hold_minutes: u32,
+    pub updated_at: Option<Timestamp>,
+    pub updated_by_user_id: Option<Uuid>,
+}
+
+impl BookingSettings {
+    pub fn defaults(clinic_id: Uuid) -> Self {
+        Self {
+            clinic_id,
+            slot_granularity_minutes: 15,
+            min_notice_minutes: 60,
+            booking_horizon_days: 60,
+            cancellation_notice_minutes: 24 * 60,
+            patient_self_booking: true,
+            requires_prepayment: false,
+            payment_hold_minutes: 15,
+            updated_at: None,
+            updated_by_user_id: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

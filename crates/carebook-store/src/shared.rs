@@ -770,6 +770,96 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
+            async fn insert_provider_service(&mut self, provider_id: Uuid, service_id: Uuid, now: Timestamp) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO provider_services (provider_id, service_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (provider_id, service_id) DO NOTHING",
+                )
+                .bind(provider_id)
+                .bind(service_id)
+                .bind(enc_ts(now))
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
+            async fn get_service(&mut self, id: Uuid) -> StoreResult<Option<Service>> {
+                let row = sqlx::query("SELECT * FROM services WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::service).transpose()
+            }
+
+            async fn list_services(&mut self, clinic_id: Uuid, include_inactive: bool) -> StoreResult<Vec<Service>> {
+                let rows = sqlx::query("SELECT * FROM services WHERE clinic_id = $1 AND ($2 OR is_active) ORDER BY name")
+                    .bind(clinic_id)
+                    .bind(include_inactive)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                rows.iter().map(rows::service).collect()
+            }
+
+            async fn eligible_providers(&mut self, clinic_id: Uuid, service_id: Uuid) -> StoreResult<Vec<(Provider, ProviderClinic)>> {
+                let rows = sqlx::query(
+                    "SELECT p.*, pc.id AS pc_id, pc.provider_id AS pc_provider_id, pc.clinic_id AS pc_clinic_id, \
+                     pc.status AS pc_status, pc.is_primary AS pc_is_primary, pc.booking_enabled AS pc_booking_enabled, \
+                     pc.accepts_emergencies AS pc_accepts_emergencies, pc.max_daily_appointments AS pc_max_daily_appointments, \
+                     pc.started_on AS pc_started_on, pc.created_at AS pc_created_at, pc.updated_at AS pc_updated_at \
+                     FROM providers p \
+                     JOIN provider_clinics pc ON pc.provider_id = p.id AND pc.clinic_id = $1 \
+                          AND pc.status = 'active' AND pc.booking_enabled \
+                     JOIN provider_services ps ON ps.provider_id = p.id AND ps.service_id = $2 AND ps.is_active \
+                     WHERE p.is_active ORDER BY p.id",
+                )
+                .bind(clinic_id)
+                .bind(service_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(|r| Ok((rows::provider(r)?, rows::provider_clinic(r)?))).collect()
+            }
+
+            async fn booking_settings(&mut self, clinic_id: Uuid) -> StoreResult<BookingSettings> {
+                let row = sqlx::query("SELECT * FROM clinic_booking_settings WHERE clinic_id = $1")
+                    .bind(clinic_id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                match row {
+                    Some(r) => rows::booking_settings(&r),
+                    None => Ok(BookingSettings::defaults(clinic_id)),
+                }
+            }
+
+            async fn save_booking_settings(&mut self, s: &BookingSettings, now: Timestamp) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO clinic_booking_settings (clinic_id, slot_granularity_minutes, min_notice_minutes, \
+                     booking_horizon_days, cancellation_notice_minutes, patient_self_booking, requires_prepayment, \
+                     payment_hold_minutes, updated_at, updated_by_user_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (clinic_id) DO UPDATE SET slot_granularity_minutes = excluded.slot_granularity_minutes, \
+                     min_notice_minutes = excluded.min_notice_minutes, booking_horizon_days = excluded.booking_horizon_days, \
+                     cancellation_notice_minutes = excluded.cancellation_notice_minutes, \
+                     patient_self_booking = excluded.patient_self_booking, requires_prepayment = excluded.requires_prepayment, \
+                     payment_hold_minutes = excluded.payment_hold_minutes, updated_at = excluded.updated_at, \
+                     updated_by_user_id = excluded.updated_by_user_id",
+                )
+                .bind(s.clinic_id)
+                .bind(i64::from(s.slot_granularity_minutes))
+                .bind(i64::from(s.min_notice_minutes))
+                .bind(i64::from(s.booking_horizon_days))
+                .bind(i64::from(s.cancellation_notice_minutes))
+                .bind(s.patient_self_booking)
+                .bind(s.requires_prepayment)
+                .bind(i64::from(s.payment_hold_minutes))
+                .bind(enc_ts(now))
+                .bind(s.updated_by_user_id)
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                Ok(())
+            }
+
             async fn get_provider_by_user(&mut self, user_id: Uuid) -> StoreResult<Option<Provider>> {
                 let row = sqlx::query("SELECT * FROM providers WHERE user_id = $1")
                     .bind(user_id)

@@ -155,6 +155,33 @@ pub trait StoreTx: Send {
     async fn get_provider_by_user(&mut self, user_id: Uuid) -> StoreResult<Option<Provider>>;
     async fn insert_service(&mut self, s: &Service) -> StoreResult<()>;
     async fn insert_provider_clinic(&mut self, pc: &ProviderClinic) -> StoreResult<()>;
+    async fn insert_provider_service(
+        &mut self,
+        provider_id: Uuid,
+        service_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn get_service(&mut self, id: Uuid) -> StoreResult<Option<Service>>;
+    async fn list_services(
+        &mut self,
+        clinic_id: Uuid,
+        include_inactive: bool,
+    ) -> StoreResult<Vec<Service>>;
+    /// Providers who can be booked for a service at a clinic: active, with a live engagement
+    /// there that takes bookings, and linked to the service.
+    async fn eligible_providers(
+        &mut self,
+        clinic_id: Uuid,
+        service_id: Uuid,
+    ) -> StoreResult<Vec<(Provider, ProviderClinic)>>;
+    /// The clinic's booking rules, or the defaults when it has set none.
+    async fn booking_settings(&mut self, clinic_id: Uuid) -> StoreResult<BookingSettings>;
+    /// Saves the clinic's booking rules, stamped `now`.
+    async fn save_booking_settings(
+        &mut self,
+        s: &BookingSettings,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Places a booking atomically: the provider's buffered span and the patient's time must
     /// be free of other active appointments, the provider's day below its cap, and the number
     /// is the clinic's next for the day. Any outcome but `Booked` poisons the transaction: it

@@ -903,7 +903,127 @@ async fn approving_leave_lists_the_appointments_it_hits(db: &TestDb) {
     assert!(affected.is_empty(), "a rejection moves nobody");
 }
 
+async fn who_can_be_booked_for_what(db: &TestDb) {
+    let w = world(&db.store, 3, 0).await;
+    let service = |name: &str, active: bool| Service {
+        id: Uuid::now_v7(),
+        clinic_id: w.clinic,
+        name: name.into(),
+        category: None,
+        duration_minutes: 30,
+        buffer_before_minutes: 0,
+        buffer_after_minutes: 5,
+        fee_minor: Some(250_000),
+        currency: Some("KES".into()),
+        is_active: active,
+        created_at: now(),
+        updated_at: now(),
+    };
+    let consult = service("General consultation", true);
+    let retired = service("Old service", false);
+    let mut tx = db.store.write().await.unwrap();
+    tx.insert_service(&consult).await.unwrap();
+    tx.insert_service(&retired).await.unwrap();
+    tx.insert_provider_service(w.providers[0], consult.id, now())
+        .await
+        .unwrap();
+    tx.insert_provider_service(w.providers[1], consult.id, now())
+        .await
+        .unwrap();
+    tx.insert_provider_service(w.providers[1], consult.id, now())
+        .await
+        .unwrap();
+    tx.append_audit(&record("test.setup")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.read().await.unwrap();
+    let listed: Vec<String> = tx
+        .list_services(w.clinic, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        listed,
+        ["General consultation"],
+        "inactive services are not offered"
+    );
+    assert_eq!(tx.list_services(w.clinic, true).await.unwrap().len(), 2);
+    assert_eq!(
+        tx.get_service(consult.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .buffer_after_minutes,
+        5
+    );
+    let eligible = tx.eligible_providers(w.clinic, consult.id).await.unwrap();
+    let mut ids: Vec<Uuid> = eligible.iter().map(|(p, _)| p.id).collect();
+    ids.sort();
+    let mut want = vec![w.providers[0], w.providers[1]];
+    want.sort();
+    assert_eq!(
+        ids, want,
+        "linked providers with a live engagement, each once"
+    );
+    assert!(
+        eligible
+            .iter()
+            .all(|(_, pc)| pc.clinic_id == w.clinic && pc.booking_enabled)
+    );
+    assert!(
+        tx.eligible_providers(Uuid::now_v7(), consult.id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not at another clinic"
+    );
+
+    let defaults = tx.booking_settings(w.clinic).await.unwrap();
+    assert_eq!(defaults, BookingSettings::defaults(w.clinic));
+    drop(tx);
+    let mut tx = db.store.write().await.unwrap();
+    let custom = BookingSettings {
+        slot_granularity_minutes: 10,
+        requires_prepayment: true,
+        ..defaults
+    };
+    tx.save_booking_settings(&custom, now()).await.unwrap();
+    tx.save_booking_settings(
+        &BookingSettings {
+            min_notice_minutes: 0,
+            ..custom.clone()
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    tx.append_audit(&record("clinic.booking_settings"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let saved = db
+        .store
+        .read()
+        .await
+        .unwrap()
+        .booking_settings(w.clinic)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            saved.slot_granularity_minutes,
+            saved.min_notice_minutes,
+            saved.requires_prepayment
+        ),
+        (10, 0, true)
+    );
+    assert_eq!(saved.updated_at, Some(now()));
+}
+
 both_backends! {
+    eligibility => who_can_be_booked_for_what,
     leave_lists => approving_leave_lists_the_appointments_it_hits,
     desk_day => the_desk_moves_appointments_through_their_day,
     reschedules => reschedules_never_overlap_and_hold_one_slot,

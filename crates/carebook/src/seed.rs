@@ -504,6 +504,48 @@ mod tests {
                 Store::Postgres(_) => unreachable!(),
             };
             assert_eq!(statuses.len(), 8, "{day}: {statuses:?}");
+            let mut tx = db.store.read().await.unwrap();
+            let nairobi = tx
+                .get_clinic_by_slug("nairobi-west")
+                .await
+                .unwrap()
+                .unwrap();
+            let consult = tx
+                .list_services(nairobi.id, false)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|s| s.name == "General consultation")
+                .unwrap();
+            assert_eq!(
+                tx.eligible_providers(nairobi.id, consult.id)
+                    .await
+                    .unwrap()
+                    .len(),
+                2,
+                "two doctors see patients at Nairobi West"
+            );
+            let mombasa = tx
+                .get_clinic_by_slug("mombasa-nyali")
+                .await
+                .unwrap()
+                .unwrap();
+            let there = tx
+                .list_services(mombasa.id, false)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|s| s.name == "General consultation")
+                .unwrap();
+            assert_eq!(
+                tx.eligible_providers(mombasa.id, there.id)
+                    .await
+                    .unwrap()
+                    .len(),
+                2,
+                "one of them also in Mombasa"
+            );
+            drop(tx);
             assert_eq!(
                 demo(&db.store, false, now).await.unwrap(),
                 0,

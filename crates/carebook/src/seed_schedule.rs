@@ -255,6 +255,14 @@ pub async fn demo(
         services.entry(slug).or_default().push(s);
     }
 
+    // Every provider delivers the services of the clinics they work at (part of the provider's
+    // set-up above, so no audit record of its own).
+    for (p, at, _) in &providers {
+        for s in at.iter().filter_map(|slug| services.get(slug)).flatten() {
+            tx.insert_provider_service(p.id, s.id, now).await?;
+        }
+    }
+
     // Holidays: Jamhuri Day at the Kenyan clinics, Christmas everywhere.
     for (p, at, _) in &providers {
         for slug in *at {
