@@ -174,12 +174,7 @@ fn date_of<R: RowExt>(r: &R, col: &str) -> StoreResult<Date> {
 
 pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
     let status = r.text("status")?;
-    let priority = match r.text("priority")?.as_str() {
-        "standard" => Priority::Standard,
-        "urgent" => Priority::Urgent,
-        "emergency" => Priority::Emergency,
-        other => return Err(StoreError::corrupt(format!("priority {other}"))),
-    };
+    let priority = r.text("priority")?;
     Ok(Appointment {
         id: r.uuid("id")?,
         clinic_id: r.uuid("clinic_id")?,
@@ -189,7 +184,8 @@ pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
         service_id: r.opt_uuid("service_id")?,
         status: AppointmentStatus::parse(&status)
             .ok_or_else(|| StoreError::corrupt(format!("status {status}")))?,
-        priority,
+        priority: Priority::parse(&priority)
+            .ok_or_else(|| StoreError::corrupt(format!("priority {priority}")))?,
         mode: r.text("mode")?,
         start_at: r.ts("start_at")?,
         end_at: r.ts("end_at")?,
@@ -212,16 +208,15 @@ pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
 }
 
 pub(crate) fn provider<R: RowExt>(r: &R) -> StoreResult<Provider> {
-    let n = |c: &str| -> StoreResult<u32> { u32::try_from(r.int(c)?).map_err(StoreError::corrupt) };
     Ok(Provider {
         id: r.uuid("id")?,
         user_id: r.uuid("user_id")?,
         title: r.opt_text("title")?,
         bio: r.opt_text("bio")?,
         license_number: r.opt_text("license_number")?,
-        default_duration_minutes: n("default_duration_minutes")?,
+        default_duration_minutes: count_of(r, "default_duration_minutes")?,
         emergency_enabled: r.flag("emergency_enabled")?,
-        max_daily_appointments: n("max_daily_appointments")?,
+        max_daily_appointments: count_of(r, "max_daily_appointments")?,
         status: r.text("status")?,
         is_active: r.flag("is_active")?,
         created_at: r.ts("created_at")?,

@@ -971,11 +971,7 @@ macro_rules! impl_store_tx {
                 .bind(a.provider_id)
                 .bind(a.service_id)
                 .bind(a.status.as_str())
-                .bind(match a.priority {
-                    carebook_domain::schedule::lifecycle::Priority::Standard => "standard",
-                    carebook_domain::schedule::lifecycle::Priority::Urgent => "urgent",
-                    carebook_domain::schedule::lifecycle::Priority::Emergency => "emergency",
-                })
+                .bind(a.priority.as_str())
                 .bind(&a.mode)
                 .bind(enc_ts(a.start_at))
                 .bind(enc_ts(a.end_at))

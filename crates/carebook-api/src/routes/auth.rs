@@ -138,14 +138,13 @@ async fn record_failure(
     user.locked_until = after.locked_until.or(user.locked_until);
     user.updated_at = now;
     tx.update_user(&user).await?;
-    let mut change = Change::new("auth.login_failed", "user", Some(user.id))
+    let outcome = match after.locked_until {
+        Some(until) => json!({ "reason": reason, "locked_until": until }),
+        None => json!({ "reason": reason, "failed_login_attempts": user.failed_login_attempts }),
+    };
+    let change = Change::new("auth.login_failed", "user", Some(user.id))
         .clinic(user.clinic_id)
-        .new_values(
-            &json!({ "reason": reason, "failed_login_attempts": user.failed_login_attempts }),
-        );
-    if after.locked_until.is_some() {
-        change.new = Some(json!({ "reason": reason, "locked_until": after.locked_until }));
-    }
+        .new_values(&outcome);
     tx.append_audit(&meta.audit(None, change, now)).await?;
     tx.commit().await?;
     Ok(match after.locked_until {

@@ -589,21 +589,15 @@ async fn deactivation_ends_access(db: &TestDb) {
         .await;
     assert_eq!(back.body["is_active"], true);
     assert_eq!(app.login(&u.email, PASSWORD).await.status, 200);
-    let (admin_user, _) = (
-        app.get_user(
-            app.get("/api/v1/me", Some(&admin)).await.body["id"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap(),
-        )
-        .await,
-        (),
-    );
+    let admin_id: uuid::Uuid = app.get("/api/v1/me", Some(&admin)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let own = app
         .call(
             Method::POST,
-            &format!("/api/v1/users/{}/deactivate", admin_user.id),
+            &format!("/api/v1/users/{}/deactivate", admin_id),
             Some(&admin),
             None,
         )

@@ -214,6 +214,22 @@ pub enum Priority {
     Emergency,
 }
 
+impl Priority {
+    pub const ALL: [Priority; 3] = [Self::Standard, Self::Urgent, Self::Emergency];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Urgent => "urgent",
+            Self::Emergency => "emergency",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 /// Whether a booking may go beyond the provider's daily cap: only emergencies, and only with
 /// providers who take them. The booking records that it did.
 pub fn may_exceed_daily_cap(priority: Priority, emergency_enabled: bool) -> bool {
@@ -404,6 +420,9 @@ mod tests {
 
     #[test]
     fn numbers_and_emergencies() {
+        for p in Priority::ALL {
+            assert_eq!(Priority::parse(p.as_str()), Some(p));
+        }
         let d = jiff::civil::date(2026, 3, 8);
         assert_eq!(appointment_number(d, 7), "APT-20260308-007");
         assert_eq!(appointment_number(d, 1234), "APT-20260308-1234");
