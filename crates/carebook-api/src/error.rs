@@ -53,6 +53,14 @@ codes! {
     SlugTaken = "slug_taken", CONFLICT, "Another clinic already uses this slug.";
     IdentityTaken = "identity_taken", CONFLICT, "This external identity is already linked to an account.";
     InvalidState = "invalid_state", CONFLICT, "The action does not apply in the resource's current state (e.g. confirming MFA that was never enrolled).";
+    SlotUnavailable = "slot_unavailable", CONFLICT, "The requested time cannot be booked: it is taken, outside working hours, off the slot grid, or the day is unavailable. `details.reason` says which and `details.alternatives` lists the next free starts.";
+    PatientBusy = "patient_busy", CONFLICT, "The patient already has an appointment at that time.";
+    DailyCapReached = "daily_cap_reached", CONFLICT, "The provider's daily appointment cap is reached that day; `details.alternatives` lists the next free starts. Only emergencies with providers who take them pass it.";
+    NotBookable = "not_bookable", CONFLICT, "The service, provider or clinic does not take this booking (inactive service, provider not offering it here or in this mode, clinic closed).";
+    InvalidTransition = "invalid_transition", CONFLICT, "The appointment's status does not allow this action; `details.allowed_actions` lists what it allows.";
+    CancellationCutoffPassed = "cancellation_cutoff_passed", CONFLICT, "Patients cancel or reschedule online only until the clinic's cutoff before the start (`details.cutoff_at`); the clinic's staff still can.";
+    NotStartedYet = "not_started_yet", CONFLICT, "A no-show can be recorded only after the appointment's start time.";
+    SelfBookingDisabled = "self_booking_disabled", FORBIDDEN, "This clinic does not take bookings from patients online.";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests from this address; retry after `Retry-After` seconds.";
     Internal = "internal", INTERNAL_SERVER_ERROR, "An unexpected server error; it has been logged with the request id.";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A dependency (the database) is not reachable.";

@@ -8,6 +8,7 @@ pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod desk;
 pub mod error;
 pub mod extract;
 pub mod meta;
@@ -15,6 +16,9 @@ pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
+pub mod schedule_enums;
+pub mod schedule_views;
+pub mod scope;
 pub mod state;
 pub mod views;
 

@@ -14,7 +14,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 #[openapi(
     info(
         title = "Carebook API",
-        description = "Clinic platform server: identity, roles, clinics and a tamper-evident audit trail.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable `code`; see docs/api-errors.md. Lists are paginated with `limit` and `cursor` (`next_cursor` of the previous page).",
+        description = "Clinic platform server: identity, roles, clinics, scheduling and a tamper-evident audit trail.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable `code`; see docs/api-errors.md. Lists are paginated with `limit` and `cursor` (`next_cursor` of the previous page).",
         license(name = "AGPL-3.0-or-later")
     ),
     components(schemas(ErrorBody, ErrorObject)),
@@ -25,6 +25,12 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         (name = "clinics", description = "Clinics (tenants)"),
         (name = "roles", description = "Roles and permissions"),
         (name = "audit", description = "The audit trail"),
+        (name = "catalog", description = "Specializations and each clinic's services"),
+        (name = "providers", description = "The provider directory: profiles, clinics, services"),
+        (name = "availability", description = "Weekly hours, date exceptions and time off"),
+        (name = "scheduling", description = "Slot search"),
+        (name = "patients", description = "Patients at the front desk"),
+        (name = "appointments", description = "Booking, the appointment lifecycle, day sheets and agendas"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

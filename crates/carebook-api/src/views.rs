@@ -176,6 +176,10 @@ pub struct ClinicView {
     pub patient_self_registration: bool,
     /// ISO 4217 code; amounts are integer minor units of it.
     pub currency: String,
+    /// When the clinic's doors are open (providers' bookable hours are their own schedules).
+    pub opening_hours: Vec<OpeningHoursView>,
+    pub amenities: Vec<String>,
+    pub accepted_insurance: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -202,10 +206,35 @@ impl From<&Clinic> for ClinicView {
             status: ClinicStatus::parse(&c.status).unwrap_or(ClinicStatus::Inactive),
             patient_self_registration: c.patient_self_registration,
             currency: c.currency.clone(),
+            opening_hours: c
+                .profile
+                .opening_hours
+                .iter()
+                .map(|o| OpeningHoursView {
+                    day_of_week: o.day_of_week,
+                    opens: o.opens.clone(),
+                    closes: o.closes.clone(),
+                })
+                .collect(),
+            amenities: c.profile.amenities.clone(),
+            accepted_insurance: c.profile.accepted_insurance.clone(),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
     }
+}
+
+/// One opening span of a weekday, clock times in the clinic's zone.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningHoursView {
+    /// ISO weekday: 1 = Monday … 7 = Sunday.
+    #[schema(minimum = 1, maximum = 7)]
+    pub day_of_week: u8,
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "08:00")]
+    pub opens: String,
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "17:00")]
+    pub closes: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -135,6 +135,19 @@ permissions! {
     ClinicsCreate = "clinics.create": "Create clinics",
     ClinicsUpdate = "clinics.update": "Change a clinic's details and settings",
     AuditRead = "audit.read": "Query the audit trail",
+    CatalogRead = "catalog.read": "Read specializations, services and the provider directory",
+    CatalogManage = "catalog.manage": "Manage specializations, services, provider profiles and where providers work",
+    SlotsRead = "slots.read": "Search free appointment times",
+    AvailabilityRead = "availability.read": "Read providers' weekly hours, date exceptions and time off",
+    AvailabilityManage = "availability.manage": "Change weekly hours and date exceptions (providers: their own)",
+    TimeOffRequest = "time_off.request": "Request or withdraw time off (providers: their own)",
+    TimeOffDecide = "time_off.decide": "Approve or reject time off",
+    PatientsRead = "patients.read": "Find and read patients of the clinic",
+    PatientsCreate = "patients.create": "Register patients at the front desk",
+    AppointmentsRead = "appointments.read": "Read the clinic's appointments: day sheets, agendas, search",
+    AppointmentsBook = "appointments.book": "Book appointments for patients",
+    AppointmentsUpdate = "appointments.update": "Move appointments through their day, cancel and reschedule them",
+    AppointmentsOwn = "appointments.own": "A patient's own appointments: list, book, confirm, cancel, reschedule",
 }
 
 impl fmt::Display for Permission {
@@ -159,7 +172,7 @@ impl FromStr for Permission {
 pub fn role_permissions(role: Role) -> &'static [Permission] {
     use Permission::*;
     match role {
-        Role::SuperAdmin => Permission::ALL,
+        Role::SuperAdmin => SUPER_ADMIN,
         Role::Admin => &[
             UsersRead,
             UsersCreate,
@@ -171,13 +184,90 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             ClinicsRead,
             ClinicsUpdate,
             AuditRead,
+            CatalogRead,
+            CatalogManage,
+            SlotsRead,
+            AvailabilityRead,
+            AvailabilityManage,
+            TimeOffRequest,
+            TimeOffDecide,
+            PatientsRead,
+            PatientsCreate,
+            AppointmentsRead,
+            AppointmentsBook,
+            AppointmentsUpdate,
         ],
-        Role::Moderator => &[UsersRead, RolesRead, ClinicsRead],
-        Role::Support => &[UsersRead, UsersUnlock, RolesRead, ClinicsRead, AuditRead],
-        Role::Receptionist => &[UsersRead, ClinicsRead],
-        Role::Provider | Role::Pharmacist | Role::Patient | Role::FamilyMember => &[ClinicsRead],
+        Role::Moderator => &[UsersRead, RolesRead, ClinicsRead, CatalogRead],
+        Role::Support => &[
+            UsersRead,
+            UsersUnlock,
+            RolesRead,
+            ClinicsRead,
+            AuditRead,
+            CatalogRead,
+        ],
+        Role::Receptionist => &[
+            UsersRead,
+            ClinicsRead,
+            CatalogRead,
+            SlotsRead,
+            AvailabilityRead,
+            AvailabilityManage,
+            TimeOffRequest,
+            PatientsRead,
+            PatientsCreate,
+            AppointmentsRead,
+            AppointmentsBook,
+            AppointmentsUpdate,
+        ],
+        Role::Provider => &[
+            ClinicsRead,
+            CatalogRead,
+            SlotsRead,
+            AvailabilityRead,
+            AvailabilityManage,
+            TimeOffRequest,
+            PatientsRead,
+            AppointmentsRead,
+            AppointmentsBook,
+            AppointmentsUpdate,
+        ],
+        Role::Pharmacist => &[ClinicsRead, CatalogRead],
+        Role::Patient => &[ClinicsRead, CatalogRead, SlotsRead, AppointmentsOwn],
+        Role::FamilyMember => &[ClinicsRead, CatalogRead, SlotsRead],
     }
 }
+
+/// Every permission but the patient's self-service one: the network administrator acts on
+/// everyone's appointments through the staff routes, and has no "own" appointments.
+const SUPER_ADMIN: &[Permission] = {
+    use Permission::*;
+    &[
+        UsersRead,
+        UsersCreate,
+        UsersUpdate,
+        UsersDeactivate,
+        UsersUnlock,
+        IdentitiesManage,
+        RolesRead,
+        ClinicsRead,
+        ClinicsCreate,
+        ClinicsUpdate,
+        AuditRead,
+        CatalogRead,
+        CatalogManage,
+        SlotsRead,
+        AvailabilityRead,
+        AvailabilityManage,
+        TimeOffRequest,
+        TimeOffDecide,
+        PatientsRead,
+        PatientsCreate,
+        AppointmentsRead,
+        AppointmentsBook,
+        AppointmentsUpdate,
+    ]
+};
 
 /// What a route requires of its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,10 +300,57 @@ pub enum Decision {
     Forbidden,
 }
 
-/// An actor may hand out a role only if every permission of that role is one of its own, so
-/// nobody can create an account more powerful than themselves.
+impl Permission {
+    /// Permissions over the holder's own records (a patient's own appointments): they grant
+    /// nothing over anyone else, so they do not count when comparing how powerful roles are.
+    pub fn is_self_service(self) -> bool {
+        matches!(self, Permission::AppointmentsOwn)
+    }
+}
+
+impl Permission {
+    /// Permissions over accounts, clinics, the catalog and the audit trail, as opposed to the
+    /// day-to-day work of a clinic (appointments, patients, schedules).
+    pub fn is_administrative(self) -> bool {
+        use Permission::*;
+        matches!(
+            self,
+            UsersRead
+                | UsersCreate
+                | UsersUpdate
+                | UsersDeactivate
+                | UsersUnlock
+                | IdentitiesManage
+                | RolesRead
+                | ClinicsCreate
+                | ClinicsUpdate
+                | AuditRead
+                | CatalogManage
+                | TimeOffDecide
+        )
+    }
+}
+
+/// Whether an actor may manage an existing account of `target`'s role (unlock, deactivate,
+/// rename it): the target holds no administrative permission the actor lacks. A help desk can
+/// unlock a receptionist without itself reading appointments; nobody manages an account with
+/// more administrative power than their own.
+pub fn may_manage(actor: Role, target: Role) -> bool {
+    target
+        .permissions()
+        .iter()
+        .filter(|p| p.is_administrative())
+        .all(|p| actor.has(*p))
+}
+
+/// An actor may hand out a role only if every permission of that role is one of its own
+/// (self-service ones aside), so nobody can create an account more powerful than themselves.
 pub fn may_grant(actor: Role, target: Role) -> bool {
-    target.permissions().iter().all(|p| actor.has(*p))
+    target
+        .permissions()
+        .iter()
+        .filter(|p| !p.is_self_service())
+        .all(|p| actor.has(*p))
 }
 
 #[cfg(test)]
@@ -264,6 +401,26 @@ mod tests {
         assert!(!may_grant(Role::Receptionist, Role::Admin));
         for r in Role::ALL {
             assert!(may_grant(Role::SuperAdmin, r));
+        }
+    }
+
+    #[test]
+    fn management_compares_administrative_power() {
+        assert!(may_manage(Role::Support, Role::Receptionist));
+        assert!(may_manage(Role::Support, Role::Provider));
+        assert!(!may_manage(Role::Support, Role::Admin));
+        assert!(!may_manage(Role::Receptionist, Role::Admin));
+        assert!(!may_grant(Role::Support, Role::Receptionist));
+        for r in Role::ALL {
+            assert!(may_manage(Role::SuperAdmin, r));
+            assert!(may_manage(Role::Admin, r) || r == Role::SuperAdmin);
+        }
+    }
+
+    #[test]
+    fn the_network_administrator_holds_every_staff_permission() {
+        for p in Permission::ALL {
+            assert_eq!(Role::SuperAdmin.has(*p), !p.is_self_service(), "{p}");
         }
     }
 }

@@ -6,6 +6,8 @@ mod error;
 pub mod models;
 mod postgres;
 mod rows;
+mod schedule_sql;
+mod schedule_tx;
 pub mod scheduling;
 mod shared;
 mod sqlite;
@@ -15,6 +17,7 @@ mod tx;
 mod verify;
 
 pub use error::{StoreError, StoreResult};
+pub use schedule_tx::ScheduleTx;
 pub use tx::StoreTx;
 pub use verify::{ChainReport, verify_audit_chain};
 

@@ -100,8 +100,28 @@ pub struct Clinic {
     pub status: String,
     pub patient_self_registration: bool,
     pub currency: String,
+    /// What the clinic shows about itself beyond its address.
+    pub profile: ClinicProfile,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// The clinic's public opening hours (what its door says; providers' bookable hours are their
+/// availability rules), amenities and accepted insurance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct ClinicProfile {
+    pub opening_hours: Vec<OpeningHours>,
+    pub amenities: Vec<String>,
+    pub accepted_insurance: Vec<String>,
+}
+
+/// One opening span of a weekday, clock times `HH:MM` in the clinic's zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct OpeningHours {
+    /// ISO weekday: 1 = Monday … 7 = Sunday.
+    pub day_of_week: u8,
+    pub opens: String,
+    pub closes: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -258,6 +278,15 @@ pub struct UserFilter {
     /// Case-insensitive substring of name or email.
     pub query: Option<String>,
     pub include_inactive: bool,
+}
+
+/// Patients a caller may look for: at one clinic (or anywhere), matching a text.
+#[derive(Debug, Clone, Default)]
+pub struct PatientFilter {
+    /// Only patients registered at this clinic.
+    pub clinic_id: Option<Uuid>,
+    /// Case-insensitive substring of name or email, or a substring of the phone number.
+    pub query: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -4,6 +4,7 @@
 use crate::error::{StoreError, StoreResult};
 use crate::models::*;
 use crate::rows::{self, RowExt, impl_row_ext};
+use crate::schedule_sql::impl_schedule_tx;
 use crate::scheduling::*;
 use crate::shared::{impl_store_tx, like_escape};
 use carebook_domain::Role;
@@ -101,3 +102,4 @@ async fn lock_audit_chain(tx: &mut Transaction<'static, Postgres>) -> StoreResul
 
 impl_row_ext!(PgRow, ts: time::OffsetDateTime => from_odt, date: time::Date => from_date);
 impl_store_tx!(PgTx, for_update = " FOR UPDATE");
+impl_schedule_tx!(PgTx);

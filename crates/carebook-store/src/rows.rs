@@ -78,9 +78,32 @@ pub(crate) fn clinic<R: RowExt>(r: &R) -> StoreResult<Clinic> {
         status: r.text("status")?,
         patient_self_registration: r.flag("patient_self_registration")?,
         currency: r.text("currency")?,
+        profile: ClinicProfile {
+            opening_hours: json_of(r, "opening_hours")?,
+            amenities: json_of(r, "amenities")?,
+            accepted_insurance: json_of(r, "accepted_insurance")?,
+        },
         created_at: r.ts("created_at")?,
         updated_at: r.ts("updated_at")?,
     })
+}
+
+/// A JSON column decoded into `T`; a missing value is `T::default()`.
+pub(crate) fn json_of<R: RowExt, T: serde::de::DeserializeOwned + Default>(
+    r: &R,
+    col: &str,
+) -> StoreResult<T> {
+    match r.opt_json(col)? {
+        Some(v) => serde_json::from_value(v).map_err(StoreError::corrupt),
+        None => Ok(T::default()),
+    }
+}
+
+fn opt_count<R: RowExt>(r: &R, col: &str) -> StoreResult<Option<u32>> {
+    r.opt_int(col)?
+        .map(u32::try_from)
+        .transpose()
+        .map_err(StoreError::corrupt)
 }
 
 pub(crate) fn patient<R: RowExt>(r: &R) -> StoreResult<Patient> {
@@ -193,7 +216,12 @@ pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
         busy_end_at: r.ts("busy_end_at")?,
         local_date: date_of(r, "local_date")?,
         over_daily_cap: r.flag("over_daily_cap")?,
+        reason_for_visit: r.opt_text("reason_for_visit")?,
         notes: r.opt_text("notes")?,
+        fee_minor: r.opt_int("fee_minor")?,
+        currency: r.opt_text("currency")?,
+        hold_expires_at: r.opt_ts("hold_expires_at")?,
+        assigned_from_waitlist: r.flag("assigned_from_waitlist")?,
         booked_by_user_id: r.opt_uuid("booked_by_user_id")?,
         confirmed_at: r.opt_ts("confirmed_at")?,
         checked_in_at: r.opt_ts("checked_in_at")?,
@@ -213,11 +241,23 @@ pub(crate) fn provider<R: RowExt>(r: &R) -> StoreResult<Provider> {
         user_id: r.uuid("user_id")?,
         title: r.opt_text("title")?,
         bio: r.opt_text("bio")?,
+        photo_url: r.opt_text("photo_url")?,
         license_number: r.opt_text("license_number")?,
+        registration_number: r.opt_text("registration_number")?,
+        practice_start_year: r
+            .opt_int("practice_start_year")?
+            .map(i32::try_from)
+            .transpose()
+            .map_err(StoreError::corrupt)?,
+        qualifications: json_of(r, "qualifications")?,
+        languages: json_of(r, "languages")?,
+        default_fee_minor: r.opt_int("default_fee_minor")?,
+        currency: r.opt_text("currency")?,
         default_duration_minutes: count_of(r, "default_duration_minutes")?,
         emergency_enabled: r.flag("emergency_enabled")?,
         max_daily_appointments: count_of(r, "max_daily_appointments")?,
         status: r.text("status")?,
+        verification_status: r.text("verification_status")?,
         is_active: r.flag("is_active")?,
         created_at: r.ts("created_at")?,
         updated_at: r.ts("updated_at")?,
@@ -233,36 +273,94 @@ pub(crate) fn service<R: RowExt>(r: &R) -> StoreResult<Service> {
         id: r.uuid("id")?,
         clinic_id: r.uuid("clinic_id")?,
         name: r.text("name")?,
+        description: r.opt_text("description")?,
         category: r.opt_text("category")?,
         duration_minutes: count_of(r, "duration_minutes")?,
         buffer_before_minutes: count_of(r, "buffer_before_minutes")?,
         buffer_after_minutes: count_of(r, "buffer_after_minutes")?,
         fee_minor: r.opt_int("fee_minor")?,
         currency: r.opt_text("currency")?,
+        billing_code: r.opt_text("billing_code")?,
+        required_specialization_id: r.opt_uuid("required_specialization_id")?,
+        modes: json_of(r, "modes")?,
         is_active: r.flag("is_active")?,
         created_at: r.ts("created_at")?,
         updated_at: r.ts("updated_at")?,
     })
 }
 
+/// A provider_clinics row; `p` is the column prefix (`pc_` when read beside a provider row).
+pub(crate) fn provider_clinic_with<R: RowExt>(r: &R, p: &str) -> StoreResult<ProviderClinic> {
+    let c = |name: &str| format!("{p}{name}");
+    Ok(ProviderClinic {
+        id: r.uuid(&c("id"))?,
+        provider_id: r.uuid(&c("provider_id"))?,
+        clinic_id: r.uuid(&c("clinic_id"))?,
+        status: r.text(&c("status"))?,
+        is_primary: r.flag(&c("is_primary"))?,
+        department: r.opt_text(&c("department"))?,
+        designation: r.opt_text(&c("designation"))?,
+        consultation_fee_minor: r.opt_int(&c("consultation_fee_minor"))?,
+        currency: r.opt_text(&c("currency"))?,
+        default_duration_minutes: opt_count(r, &c("default_duration_minutes"))?,
+        consultation_modes: json_of(r, &c("consultation_modes"))?,
+        booking_enabled: r.flag(&c("booking_enabled"))?,
+        accepts_emergencies: r.flag(&c("accepts_emergencies"))?,
+        max_daily_appointments: opt_count(r, &c("max_daily_appointments"))?,
+        started_on: date_of(r, &c("started_on"))?,
+        ended_on: r.opt_date(&c("ended_on"))?,
+        created_at: r.ts(&c("created_at"))?,
+        updated_at: r.ts(&c("updated_at"))?,
+    })
+}
+
 /// A provider_clinics row read with the `pc_` prefix beside a provider row.
 pub(crate) fn provider_clinic<R: RowExt>(r: &R) -> StoreResult<ProviderClinic> {
-    Ok(ProviderClinic {
-        id: r.uuid("pc_id")?,
-        provider_id: r.uuid("pc_provider_id")?,
-        clinic_id: r.uuid("pc_clinic_id")?,
-        status: r.text("pc_status")?,
-        is_primary: r.flag("pc_is_primary")?,
-        booking_enabled: r.flag("pc_booking_enabled")?,
-        accepts_emergencies: r.flag("pc_accepts_emergencies")?,
-        max_daily_appointments: r
-            .opt_int("pc_max_daily_appointments")?
-            .map(u32::try_from)
-            .transpose()
-            .map_err(StoreError::corrupt)?,
-        started_on: date_of(r, "pc_started_on")?,
-        created_at: r.ts("pc_created_at")?,
-        updated_at: r.ts("pc_updated_at")?,
+    provider_clinic_with(r, "pc_")
+}
+
+pub(crate) fn specialization<R: RowExt>(r: &R) -> StoreResult<Specialization> {
+    Ok(Specialization {
+        id: r.uuid("id")?,
+        name: r.text("name")?,
+        parent_id: r.opt_uuid("parent_id")?,
+        description: r.opt_text("description")?,
+        is_active: r.flag("is_active")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+    })
+}
+
+pub(crate) fn provider_service<R: RowExt>(r: &R) -> StoreResult<ProviderService> {
+    Ok(ProviderService {
+        provider_id: r.uuid("provider_id")?,
+        service_id: r.uuid("service_id")?,
+        fee_minor: r.opt_int("fee_minor")?,
+        currency: r.opt_text("currency")?,
+        is_active: r.flag("is_active")?,
+        created_at: r.ts("created_at")?,
+    })
+}
+
+/// A provider row joined with its account's `user_name`, `user_email`, `user_clinic_id`.
+pub(crate) fn provider_listing<R: RowExt>(r: &R) -> StoreResult<ProviderListing> {
+    Ok(ProviderListing {
+        provider: provider(r)?,
+        name: r.text("user_name")?,
+        email: r.text("user_email")?,
+        user_clinic_id: r.opt_uuid("user_clinic_id")?,
+    })
+}
+
+/// An appointment row joined with `patient_name`, `patient_phone`, `provider_name` and
+/// `service_name`.
+pub(crate) fn appointment_listing<R: RowExt>(r: &R) -> StoreResult<AppointmentListing> {
+    Ok(AppointmentListing {
+        appointment: appointment(r)?,
+        patient_name: r.text("patient_name")?,
+        patient_phone: r.opt_text("patient_phone")?,
+        provider_name: r.text("provider_name")?,
+        service_name: r.opt_text("service_name")?,
     })
 }
 

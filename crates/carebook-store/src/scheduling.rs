@@ -6,51 +6,249 @@ use jiff::civil::Date;
 use serde::Serialize;
 use uuid::Uuid;
 
+/// A doctor or specialist (the seeds' providers, doctors and specialists), linked to a user.
 #[derive(Debug, Clone, Serialize)]
 pub struct Provider {
     pub id: Uuid,
     pub user_id: Uuid,
     pub title: Option<String>,
     pub bio: Option<String>,
+    pub photo_url: Option<String>,
     pub license_number: Option<String>,
+    pub registration_number: Option<String>,
+    /// Years of experience are counted from this year.
+    pub practice_start_year: Option<i32>,
+    pub qualifications: Vec<String>,
+    /// Languages spoken, as lower-case codes (`en`, `sw`, `fr`…).
+    pub languages: Vec<String>,
+    pub default_fee_minor: Option<i64>,
+    pub currency: Option<String>,
     pub default_duration_minutes: u32,
     pub emergency_enabled: bool,
     pub max_daily_appointments: u32,
+    /// `available`, `on_leave` or `busy`.
     pub status: String,
+    /// `pending`, `verified` or `rejected` (seed 004's credential check).
+    pub verification_status: String,
     pub is_active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
+impl Provider {
+    /// A new, active provider profile with the seeds' defaults (30 minutes, 8 a day).
+    pub fn new(id: Uuid, user_id: Uuid, now: Timestamp) -> Self {
+        Self {
+            id,
+            user_id,
+            title: None,
+            bio: None,
+            photo_url: None,
+            license_number: None,
+            registration_number: None,
+            practice_start_year: None,
+            qualifications: vec![],
+            languages: vec!["en".to_owned()],
+            default_fee_minor: None,
+            currency: None,
+            default_duration_minutes: 30,
+            emergency_enabled: false,
+            max_daily_appointments: 8,
+            status: "available".to_owned(),
+            verification_status: "pending".to_owned(),
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A provider as the directory shows it: the profile with the account's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderListing {
+    pub provider: Provider,
+    pub name: String,
+    pub email: String,
+    pub user_clinic_id: Option<Uuid>,
+}
+
+/// A field of medicine (seed 001's specializations, seed 003's specialties).
+#[derive(Debug, Clone, Serialize)]
+pub struct Specialization {
+    pub id: Uuid,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+    pub description: Option<String>,
+    pub is_active: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Something a clinic offers, with how long it takes and the buffers around it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {
     pub id: Uuid,
     pub clinic_id: Uuid,
     pub name: String,
+    pub description: Option<String>,
     pub category: Option<String>,
     pub duration_minutes: u32,
     pub buffer_before_minutes: u32,
     pub buffer_after_minutes: u32,
     pub fee_minor: Option<i64>,
     pub currency: Option<String>,
+    pub billing_code: Option<String>,
+    pub required_specialization_id: Option<Uuid>,
+    /// `in_person` and/or `video`.
+    pub modes: Vec<String>,
     pub is_active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
+impl Service {
+    /// A new, active, in-person service without fee or buffers.
+    pub fn new(id: Uuid, clinic_id: Uuid, name: &str, minutes: u32, now: Timestamp) -> Self {
+        Self {
+            id,
+            clinic_id,
+            name: name.to_owned(),
+            description: None,
+            category: None,
+            duration_minutes: minutes,
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
+            fee_minor: None,
+            currency: None,
+            billing_code: None,
+            required_specialization_id: None,
+            modes: vec!["in_person".to_owned()],
+            is_active: true,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Where a provider works: the rich junction of seed 001 (per-clinic fee, duration,
+/// department, designation, primary flag, status and dates).
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderClinic {
     pub id: Uuid,
     pub provider_id: Uuid,
     pub clinic_id: Uuid,
+    /// `active`, `on_leave` or `ended`; ended engagements stay as history.
     pub status: String,
     pub is_primary: bool,
+    pub department: Option<String>,
+    pub designation: Option<String>,
+    pub consultation_fee_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub default_duration_minutes: Option<u32>,
+    pub consultation_modes: Vec<String>,
     pub booking_enabled: bool,
     pub accepts_emergencies: bool,
     pub max_daily_appointments: Option<u32>,
     pub started_on: Date,
+    pub ended_on: Option<Date>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl ProviderClinic {
+    /// A new active engagement taking in-person bookings from `started_on`.
+    pub fn new(
+        id: Uuid,
+        provider_id: Uuid,
+        clinic_id: Uuid,
+        started_on: Date,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            provider_id,
+            clinic_id,
+            status: "active".to_owned(),
+            is_primary: false,
+            department: None,
+            designation: None,
+            consultation_fee_minor: None,
+            currency: None,
+            default_duration_minutes: None,
+            consultation_modes: vec!["in_person".to_owned()],
+            booking_enabled: true,
+            accepts_emergencies: true,
+            max_daily_appointments: None,
+            started_on,
+            ended_on: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Who can deliver what, with an optional fee of their own.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderService {
+    pub provider_id: Uuid,
+    pub service_id: Uuid,
+    pub fee_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub is_active: bool,
+    pub created_at: Timestamp,
+}
+
+/// Directory search: every field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderFilter {
+    /// Works at this clinic (a live engagement).
+    pub clinic_id: Option<Uuid>,
+    /// Delivers this service.
+    pub service_id: Option<Uuid>,
+    pub specialization_id: Option<Uuid>,
+    /// Speaks this language code.
+    pub language: Option<String>,
+    /// Offers this consultation mode at one of its clinics.
+    pub mode: Option<String>,
+    /// Case-insensitive substring of the provider's name.
+    pub query: Option<String>,
+    pub include_inactive: bool,
+}
+
+/// Which appointments to list. Lists run in start order.
+#[derive(Debug, Clone, Default)]
+pub struct AppointmentFilter {
+    pub clinic_id: Option<Uuid>,
+    pub provider_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
+    /// Starts at or after.
+    pub from: Option<Timestamp>,
+    /// Starts before.
+    pub to: Option<Timestamp>,
+    /// On or after this clinic-local date.
+    pub from_date: Option<Date>,
+    /// On or before this clinic-local date.
+    pub to_date: Option<Date>,
+    pub statuses: Vec<AppointmentStatus>,
+    /// An appointment number, or a case-insensitive substring of the patient's name, or a
+    /// substring of their phone.
+    pub query: Option<String>,
+    /// The caller's visibility: only this clinic's appointments, or (with `or_provider`) the
+    /// appointments that provider delivers anywhere. `None`: every clinic.
+    pub scope_clinic: Option<Uuid>,
+    pub or_provider: Option<Uuid>,
+    /// Newest first instead of oldest first (a patient's past appointments).
+    pub descending: bool,
+}
+
+/// An appointment with the names a day sheet shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppointmentListing {
+    pub appointment: Appointment,
+    pub patient_name: String,
+    pub patient_phone: Option<String>,
+    pub provider_name: String,
+    pub service_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,7 +269,13 @@ pub struct Appointment {
     /// The clinic-local date of the start (the daily cap counts by it).
     pub local_date: Date,
     pub over_daily_cap: bool,
+    pub reason_for_visit: Option<String>,
     pub notes: Option<String>,
+    pub fee_minor: Option<i64>,
+    pub currency: Option<String>,
+    /// Until when an unpaid booking (`pending_payment`) holds its slot.
+    pub hold_expires_at: Option<Timestamp>,
+    pub assigned_from_waitlist: bool,
     pub booked_by_user_id: Option<Uuid>,
     pub confirmed_at: Option<Timestamp>,
     pub checked_in_at: Option<Timestamp>,

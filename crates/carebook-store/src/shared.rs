@@ -182,9 +182,10 @@ macro_rules! impl_store_tx {
                 sqlx::query(
                     "INSERT INTO clinics (id, name, slug, timezone, address_line, city, region, \
                      country, postal_code, latitude, longitude, phone, email, website, status, \
-                     patient_self_registration, currency, created_at, updated_at) \
+                     patient_self_registration, currency, created_at, updated_at, opening_hours, \
+                     amenities, accepted_insurance) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17, $18, $19)",
+                     $16, $17, $18, $19, $20, $21, $22)",
                 )
                 .bind(c.id)
                 .bind(&c.name)
@@ -205,6 +206,9 @@ macro_rules! impl_store_tx {
                 .bind(&c.currency)
                 .bind(enc_ts(c.created_at))
                 .bind(enc_ts(c.updated_at))
+                .bind($crate::shared::json(&c.profile.opening_hours))
+                .bind($crate::shared::json(&c.profile.amenities))
+                .bind($crate::shared::json(&c.profile.accepted_insurance))
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;
@@ -249,7 +253,8 @@ macro_rules! impl_store_tx {
                     "UPDATE clinics SET name = $1, slug = $2, timezone = $3, address_line = $4, \
                      city = $5, region = $6, country = $7, postal_code = $8, latitude = $9, \
                      longitude = $10, phone = $11, email = $12, website = $13, status = $14, \
-                     patient_self_registration = $15, currency = $16, updated_at = $17 \
+                     patient_self_registration = $15, currency = $16, updated_at = $17, \
+                     opening_hours = $19, amenities = $20, accepted_insurance = $21 \
                      WHERE id = $18",
                 )
                 .bind(&c.name)
@@ -270,6 +275,9 @@ macro_rules! impl_store_tx {
                 .bind(&c.currency)
                 .bind(enc_ts(c.updated_at))
                 .bind(c.id)
+                .bind($crate::shared::json(&c.profile.opening_hours))
+                .bind($crate::shared::json(&c.profile.amenities))
+                .bind($crate::shared::json(&c.profile.accepted_insurance))
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;
@@ -747,20 +755,31 @@ macro_rules! impl_store_tx {
 
             async fn insert_provider(&mut self, p: &Provider) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO providers (id, user_id, title, bio, license_number, \
-                     default_duration_minutes, emergency_enabled, max_daily_appointments, status, \
-                     is_active, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO providers (id, user_id, title, bio, photo_url, license_number, \
+                     registration_number, practice_start_year, qualifications, languages, \
+                     default_fee_minor, currency, default_duration_minutes, emergency_enabled, \
+                     max_daily_appointments, status, verification_status, is_active, created_at, \
+                     updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     $17, $18, $19, $20)",
                 )
                 .bind(p.id)
                 .bind(p.user_id)
                 .bind(&p.title)
                 .bind(&p.bio)
+                .bind(&p.photo_url)
                 .bind(&p.license_number)
+                .bind(&p.registration_number)
+                .bind(p.practice_start_year.map(i64::from))
+                .bind($crate::shared::json(&p.qualifications))
+                .bind($crate::shared::json(&p.languages))
+                .bind(p.default_fee_minor)
+                .bind(&p.currency)
                 .bind(i64::from(p.default_duration_minutes))
                 .bind(p.emergency_enabled)
                 .bind(i64::from(p.max_daily_appointments))
                 .bind(&p.status)
+                .bind(&p.verification_status)
                 .bind(p.is_active)
                 .bind(enc_ts(p.created_at))
                 .bind(enc_ts(p.updated_at))
@@ -803,15 +822,11 @@ macro_rules! impl_store_tx {
 
             async fn eligible_providers(&mut self, clinic_id: Uuid, service_id: Uuid) -> StoreResult<Vec<(Provider, ProviderClinic)>> {
                 let rows = sqlx::query(
-                    "SELECT p.*, pc.id AS pc_id, pc.provider_id AS pc_provider_id, pc.clinic_id AS pc_clinic_id, \
-                     pc.status AS pc_status, pc.is_primary AS pc_is_primary, pc.booking_enabled AS pc_booking_enabled, \
-                     pc.accepts_emergencies AS pc_accepts_emergencies, pc.max_daily_appointments AS pc_max_daily_appointments, \
-                     pc.started_on AS pc_started_on, pc.created_at AS pc_created_at, pc.updated_at AS pc_updated_at \
-                     FROM providers p \
+                    concat!("SELECT p.*, ", $crate::shared::pc_columns!(), " FROM providers p \
                      JOIN provider_clinics pc ON pc.provider_id = p.id AND pc.clinic_id = $1 \
                           AND pc.status = 'active' AND pc.booking_enabled \
                      JOIN provider_services ps ON ps.provider_id = p.id AND ps.service_id = $2 AND ps.is_active \
-                     WHERE p.is_active ORDER BY p.id",
+                     WHERE p.is_active ORDER BY p.id"),
                 )
                 .bind(clinic_id)
                 .bind(service_id)
@@ -870,23 +885,28 @@ macro_rules! impl_store_tx {
 
             async fn insert_service(&mut self, s: &Service) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO services (id, clinic_id, name, category, duration_minutes, \
-                     buffer_before_minutes, buffer_after_minutes, fee_minor, currency, is_active, \
-                     created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO services (id, clinic_id, name, description, category, duration_minutes, \
+                     buffer_before_minutes, buffer_after_minutes, required_specialization_id, fee_minor, \
+                     currency, billing_code, modes, is_active, created_at, updated_at, deactivated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(s.id)
                 .bind(s.clinic_id)
                 .bind(&s.name)
+                .bind(&s.description)
                 .bind(&s.category)
                 .bind(i64::from(s.duration_minutes))
                 .bind(i64::from(s.buffer_before_minutes))
                 .bind(i64::from(s.buffer_after_minutes))
+                .bind(s.required_specialization_id)
                 .bind(s.fee_minor)
                 .bind(&s.currency)
+                .bind(&s.billing_code)
+                .bind($crate::shared::json(&s.modes))
                 .bind(s.is_active)
                 .bind(enc_ts(s.created_at))
                 .bind(enc_ts(s.updated_at))
+                .bind(enc_opt_ts((!s.is_active).then_some(s.updated_at)))
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;
@@ -896,19 +916,27 @@ macro_rules! impl_store_tx {
             async fn insert_provider_clinic(&mut self, pc: &ProviderClinic) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO provider_clinics (id, provider_id, clinic_id, status, is_primary, \
-                     booking_enabled, accepts_emergencies, max_daily_appointments, started_on, \
-                     created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     department, designation, consultation_fee_minor, currency, default_duration_minutes, \
+                     consultation_modes, booking_enabled, accepts_emergencies, max_daily_appointments, \
+                     started_on, ended_on, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
                 )
                 .bind(pc.id)
                 .bind(pc.provider_id)
                 .bind(pc.clinic_id)
                 .bind(&pc.status)
                 .bind(pc.is_primary)
+                .bind(&pc.department)
+                .bind(&pc.designation)
+                .bind(pc.consultation_fee_minor)
+                .bind(&pc.currency)
+                .bind(pc.default_duration_minutes.map(i64::from))
+                .bind($crate::shared::json(&pc.consultation_modes))
                 .bind(pc.booking_enabled)
                 .bind(pc.accepts_emergencies)
                 .bind(pc.max_daily_appointments.map(i64::from))
                 .bind(enc_opt_date(Some(pc.started_on)))
+                .bind(enc_opt_date(pc.ended_on))
                 .bind(enc_ts(pc.created_at))
                 .bind(enc_ts(pc.updated_at))
                 .execute(&mut *self.tx)
@@ -960,8 +988,10 @@ macro_rules! impl_store_tx {
                 let inserted = sqlx::query(
                     "INSERT INTO appointments (id, clinic_id, number, patient_id, provider_id, service_id, \
                      status, priority, mode, start_at, end_at, busy_start_at, busy_end_at, local_date, \
-                     over_daily_cap, notes, booked_by_user_id, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+                     over_daily_cap, notes, booked_by_user_id, created_at, updated_at, reason_for_visit, \
+                     fee_minor, currency, hold_expires_at, assigned_from_waitlist) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+                     $20, $21, $22, $23, $24) \
                      ON CONFLICT DO NOTHING RETURNING id",
                 )
                 .bind(a.id)
@@ -978,11 +1008,16 @@ macro_rules! impl_store_tx {
                 .bind(enc_ts(a.busy_start_at))
                 .bind(enc_ts(a.busy_end_at))
                 .bind(enc_opt_date(Some(a.local_date)))
-                .bind(new.daily_cap.is_none())
+                .bind(a.over_daily_cap)
                 .bind(&a.notes)
                 .bind(a.booked_by_user_id)
                 .bind(enc_ts(a.created_at))
                 .bind(enc_ts(a.updated_at))
+                .bind(&a.reason_for_visit)
+                .bind(a.fee_minor)
+                .bind(&a.currency)
+                .bind(enc_opt_ts(a.hold_expires_at))
+                .bind(a.assigned_from_waitlist)
                 .fetch_optional(&mut *self.tx)
                 .await?;
                 self.wrote = true;
@@ -1382,6 +1417,26 @@ macro_rules! impl_store_tx {
     };
 }
 pub(crate) use impl_store_tx;
+
+/// A value for a JSON column (jsonb on PostgreSQL, TEXT on SQLite).
+pub(crate) fn json<T: serde::Serialize + ?Sized>(v: &T) -> sqlx::types::Json<serde_json::Value> {
+    sqlx::types::Json(serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
+}
+
+/// The provider_clinics columns with a `pc_` prefix, for reading beside a provider row.
+macro_rules! pc_columns {
+    () => {
+        "pc.id AS pc_id, pc.provider_id AS pc_provider_id, pc.clinic_id AS pc_clinic_id, \
+         pc.status AS pc_status, pc.is_primary AS pc_is_primary, pc.department AS pc_department, \
+         pc.designation AS pc_designation, pc.consultation_fee_minor AS pc_consultation_fee_minor, \
+         pc.currency AS pc_currency, pc.default_duration_minutes AS pc_default_duration_minutes, \
+         pc.consultation_modes AS pc_consultation_modes, pc.booking_enabled AS pc_booking_enabled, \
+         pc.accepts_emergencies AS pc_accepts_emergencies, \
+         pc.max_daily_appointments AS pc_max_daily_appointments, pc.started_on AS pc_started_on, \
+         pc.ended_on AS pc_ended_on, pc.created_at AS pc_created_at, pc.updated_at AS pc_updated_at"
+    };
+}
+pub(crate) use pc_columns;
 
 /// Escapes `%`, `_` and `\` so a search string matches literally inside a LIKE pattern.
 pub(crate) fn like_escape(s: &str) -> String {

@@ -6,6 +6,7 @@
 use crate::error::{StoreError, StoreResult};
 use crate::models::*;
 use crate::rows::{self, RowExt, impl_row_ext};
+use crate::schedule_sql::impl_schedule_tx;
 use crate::scheduling::*;
 use crate::shared::{impl_store_tx, like_escape};
 use carebook_domain::Role;
@@ -95,3 +96,4 @@ async fn lock_audit_chain(_tx: &mut Transaction<'static, Sqlite>) -> StoreResult
 
 impl_row_ext!(SqliteRow, ts: i64 => from_micros, date: String => from_date_text);
 impl_store_tx!(SqliteTx, for_update = "");
+impl_schedule_tx!(SqliteTx);

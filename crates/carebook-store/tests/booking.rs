@@ -68,6 +68,7 @@ async fn world(store: &Store, providers: usize, patients: usize) -> World {
         status: "active".into(),
         patient_self_registration: false,
         currency: "KES".into(),
+        profile: Default::default(),
         created_at: now(),
         updated_at: now(),
     };
@@ -83,36 +84,13 @@ async fn world(store: &Store, providers: usize, patients: usize) -> World {
             now(),
         );
         tx.insert_user(&u).await.unwrap();
-        let p = Provider {
-            id: Uuid::now_v7(),
-            user_id: u.id,
-            title: Some("Dr.".into()),
-            bio: None,
-            license_number: None,
-            default_duration_minutes: 30,
-            emergency_enabled: true,
-            max_daily_appointments: 8,
-            status: "available".into(),
-            is_active: true,
-            created_at: now(),
-            updated_at: now(),
-        };
+        let mut p = Provider::new(Uuid::now_v7(), u.id, now());
+        p.title = Some("Dr.".into());
+        p.emergency_enabled = true;
         tx.insert_provider(&p).await.unwrap();
-        tx.insert_provider_clinic(&ProviderClinic {
-            id: Uuid::now_v7(),
-            provider_id: p.id,
-            clinic_id: clinic.id,
-            status: "active".into(),
-            is_primary: true,
-            booking_enabled: true,
-            accepts_emergencies: true,
-            max_daily_appointments: None,
-            started_on: date(2026, 1, 1),
-            created_at: now(),
-            updated_at: now(),
-        })
-        .await
-        .unwrap();
+        let mut pc = ProviderClinic::new(Uuid::now_v7(), p.id, clinic.id, date(2026, 1, 1), now());
+        pc.is_primary = true;
+        tx.insert_provider_clinic(&pc).await.unwrap();
         provider_ids.push(p.id);
     }
     let mut patient_ids = vec![];
@@ -179,7 +157,12 @@ fn booking(
             busy_end_at: end + SignedDuration::from_mins(10),
             local_date: day(),
             over_daily_cap: cap.is_none(),
+            reason_for_visit: None,
             notes: None,
+            fee_minor: None,
+            currency: None,
+            hold_expires_at: None,
+            assigned_from_waitlist: false,
             booked_by_user_id: None,
             confirmed_at: None,
             checked_in_at: None,
@@ -906,18 +889,11 @@ async fn approving_leave_lists_the_appointments_it_hits(db: &TestDb) {
 async fn who_can_be_booked_for_what(db: &TestDb) {
     let w = world(&db.store, 3, 0).await;
     let service = |name: &str, active: bool| Service {
-        id: Uuid::now_v7(),
-        clinic_id: w.clinic,
-        name: name.into(),
-        category: None,
-        duration_minutes: 30,
-        buffer_before_minutes: 0,
         buffer_after_minutes: 5,
         fee_minor: Some(250_000),
         currency: Some("KES".into()),
         is_active: active,
-        created_at: now(),
-        updated_at: now(),
+        ..Service::new(Uuid::now_v7(), w.clinic, name, 30, now())
     };
     let consult = service("General consultation", true);
     let retired = service("Old service", false);

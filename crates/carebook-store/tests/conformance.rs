@@ -54,6 +54,7 @@ fn clinic(slug: &str) -> Clinic {
         status: "active".into(),
         patient_self_registration: true,
         currency: "KES".into(),
+        profile: Default::default(),
         created_at: t0(),
         updated_at: t0(),
     }

@@ -359,6 +359,7 @@ pub async fn demo(store: &Store, show_progress: bool, now: Timestamp) -> Result<
                     status: "active".into(),
                     patient_self_registration: c.self_registration,
                     currency: c.currency.into(),
+                    profile: demo_profile(c.country),
                     created_at: t,
                     updated_at: t,
                 };
@@ -476,6 +477,38 @@ pub async fn demo(store: &Store, show_progress: bool, now: Timestamp) -> Result<
         "demo data loaded; every demo account's password is {DEMO_PASSWORD}"
     );
     Ok(added)
+}
+
+/// Weekday and Saturday-morning opening hours, a few amenities and the insurers of the
+/// clinic's country.
+fn demo_profile(country: &str) -> carebook_store::models::ClinicProfile {
+    use carebook_store::models::{ClinicProfile, OpeningHours};
+    let mut opening_hours: Vec<OpeningHours> = (1..=5)
+        .map(|d| OpeningHours {
+            day_of_week: d,
+            opens: "07:30".into(),
+            closes: "18:00".into(),
+        })
+        .collect();
+    opening_hours.push(OpeningHours {
+        day_of_week: 6,
+        opens: "09:00".into(),
+        closes: "13:00".into(),
+    });
+    let insurers: &[&str] = match country {
+        "KE" => &["NHIF", "AAR", "Jubilee"],
+        "GB" => &["NHS", "Bupa"],
+        _ => &["Aetna", "Medicare"],
+    };
+    ClinicProfile {
+        opening_hours,
+        amenities: vec![
+            "Wheelchair access".into(),
+            "Pharmacy on site".into(),
+            "Parking".into(),
+        ],
+        accepted_insurance: insurers.iter().map(|s| (*s).to_owned()).collect(),
+    }
 }
 
 #[cfg(test)]

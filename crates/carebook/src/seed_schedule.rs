@@ -167,41 +167,42 @@ pub async fn demo(
         if tx.get_provider_by_user(user.id).await?.is_some() {
             return Ok(0); // loaded before: the demo is all or nothing
         }
-        let p = Provider {
-            id: Uuid::now_v7(),
-            user_id: user.id,
-            title: Some("Dr.".into()),
-            bio: Some(format!(
-                "{} sees patients at {}.",
-                user.name,
-                at.join(" and ")
-            )),
-            license_number: Some(format!("DEMO-{:05}", 10_417 + n * 7)),
-            default_duration_minutes: 30,
-            emergency_enabled: *emergency,
-            max_daily_appointments: 8,
-            status: "available".into(),
-            is_active: true,
-            created_at: now,
-            updated_at: now,
+        let mut p = Provider::new(Uuid::now_v7(), user.id, now);
+        p.title = Some("Dr.".into());
+        p.bio = Some(format!(
+            "{} sees patients at {}.",
+            user.name,
+            at.join(" and ")
+        ));
+        p.license_number = Some(format!("DEMO-{:05}", 10_417 + n * 7));
+        p.practice_start_year = Some(2004 + (n as i32 * 3) % 17);
+        p.qualifications = vec!["MBChB".into()];
+        p.languages = if at
+            .iter()
+            .any(|s| s.starts_with("nairobi") || s.starts_with("mombasa"))
+        {
+            vec!["en".into(), "sw".into()]
+        } else {
+            vec!["en".into()]
         };
+        p.emergency_enabled = *emergency;
+        p.verification_status = "verified".into();
         tx.insert_provider(&p).await?;
         for (i, slug) in at.iter().enumerate() {
             let Some(c) = clinics.get(slug) else { continue };
-            tx.insert_provider_clinic(&ProviderClinic {
-                id: Uuid::now_v7(),
-                provider_id: p.id,
-                clinic_id: c.id,
-                status: "active".into(),
-                is_primary: i == 0,
-                booking_enabled: true,
-                accepts_emergencies: true,
-                max_daily_appointments: None,
-                started_on: date(2025, 1, 6),
-                created_at: now,
-                updated_at: now,
-            })
-            .await?;
+            let mut pc = ProviderClinic::new(Uuid::now_v7(), p.id, c.id, date(2025, 1, 6), now);
+            pc.is_primary = i == 0;
+            pc.department = Some("General practice".into());
+            pc.designation = Some(
+                if i == 0 {
+                    "Resident physician"
+                } else {
+                    "Visiting physician"
+                }
+                .into(),
+            );
+            pc.consultation_modes = vec!["in_person".into(), "video".into()];
+            tx.insert_provider_clinic(&pc).await?;
             // The primary clinic on weekdays with lunch; a second clinic on Saturday mornings.
             if i == 0 {
                 for d in 1..=5 {
@@ -232,18 +233,18 @@ pub async fn demo(
     for (slug, name, category, minutes, before, after, fee) in SERVICES {
         let Some(c) = clinics.get(slug) else { continue };
         let s = Service {
-            id: Uuid::now_v7(),
-            clinic_id: c.id,
-            name: (*name).into(),
             category: Some((*category).into()),
-            duration_minutes: *minutes,
             buffer_before_minutes: *before,
             buffer_after_minutes: *after,
             fee_minor: Some(*fee),
             currency: Some(c.currency.clone()),
-            is_active: true,
-            created_at: now,
-            updated_at: now,
+            // Consultations can also be held by video; procedures cannot.
+            modes: if *category == "Consultation" {
+                vec!["in_person".into(), "video".into()]
+            } else {
+                vec!["in_person".into()]
+            },
+            ..Service::new(Uuid::now_v7(), c.id, name, *minutes, now)
         };
         tx.insert_service(&s).await?;
         audited(
@@ -474,7 +475,13 @@ async fn book_one(
             busy_end_at: end + SignedDuration::from_mins(i64::from(s.buffer_after_minutes)),
             local_date: d,
             over_daily_cap: false,
+            reason_for_visit: None,
             notes: None,
+            fee_minor: s.fee_minor,
+            currency: s.currency.clone(),
+            hold_expires_at: (first == AppointmentStatus::PendingPayment)
+                .then(|| now + SignedDuration::from_mins(15)),
+            assigned_from_waitlist: false,
             booked_by_user_id: None,
             confirmed_at: None,
             checked_in_at: None,

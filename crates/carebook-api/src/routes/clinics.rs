@@ -5,13 +5,17 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::meta::{Change, RequestMeta};
+use crate::schedule_views::BookingSettingsView;
 use crate::state::AppState;
-use crate::views::{ClinicPage, ClinicStatus, ClinicView, PageParams, double_option, split_page};
+use crate::views::{
+    ClinicPage, ClinicStatus, ClinicView, OpeningHoursView, PageParams, double_option, split_page,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use carebook_domain::ValidationError;
 use carebook_domain::identity::parse_slug;
-use carebook_store::models::{Clinic, PageRequest};
+use carebook_domain::schedule::parse_clock_span;
+use carebook_store::models::{Clinic, ClinicProfile, OpeningHours, PageRequest};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -21,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_clinics, create_clinic))
         .routes(routes!(get_clinic, update_clinic))
+        .routes(routes!(get_booking_settings, update_booking_settings))
 }
 
 /// The clinic directory.
@@ -79,6 +84,12 @@ pub struct CreateClinic {
     /// ISO 4217 code, default `USD`.
     #[schema(min_length = 3, max_length = 3)]
     pub currency: Option<String>,
+    #[serde(default)]
+    pub opening_hours: Vec<OpeningHoursView>,
+    #[serde(default)]
+    pub amenities: Vec<String>,
+    #[serde(default)]
+    pub accepted_insurance: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -110,6 +121,9 @@ pub struct UpdateClinic {
     pub status: Option<ClinicStatus>,
     pub patient_self_registration: Option<bool>,
     pub currency: Option<String>,
+    pub opening_hours: Option<Vec<OpeningHoursView>>,
+    pub amenities: Option<Vec<String>>,
+    pub accepted_insurance: Option<Vec<String>>,
 }
 
 fn text(
@@ -127,6 +141,62 @@ fn text(
         return None;
     }
     Some(v)
+}
+
+/// The clinic's opening hours, amenities and insurers, checked.
+fn profile(
+    hours: Vec<OpeningHoursView>,
+    amenities: Vec<String>,
+    insurance: Vec<String>,
+    errors: &mut Vec<ValidationError>,
+) -> ClinicProfile {
+    let mut opening_hours = vec![];
+    for h in hours {
+        if !(1..=7).contains(&h.day_of_week) {
+            errors.push(ValidationError::new(
+                "opening_hours",
+                "day_of_week must be 1 (Monday) to 7 (Sunday)",
+            ));
+        }
+        if let Err(e) = parse_clock_span("opening_hours", &h.opens, &h.closes) {
+            errors.push(e);
+        }
+        opening_hours.push(OpeningHours {
+            day_of_week: h.day_of_week,
+            opens: h.opens,
+            closes: h.closes,
+        });
+    }
+    opening_hours.sort_by(|a, b| (a.day_of_week, &a.opens).cmp(&(b.day_of_week, &b.opens)));
+    ClinicProfile {
+        opening_hours,
+        amenities: labels("amenities", amenities, errors),
+        accepted_insurance: labels("accepted_insurance", insurance, errors),
+    }
+}
+
+/// A list of short labels: trimmed, non-empty, each once, at most 50 of 100 characters.
+pub(crate) fn labels(
+    field: &'static str,
+    items: Vec<String>,
+    errors: &mut Vec<ValidationError>,
+) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for item in items {
+        let item = item.trim().to_owned();
+        if item.is_empty() || item.chars().count() > 100 || item.chars().any(char::is_control) {
+            errors.push(ValidationError::new(
+                field,
+                "each entry must be 1-100 printable characters",
+            ));
+        } else if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    if out.len() > 50 {
+        errors.push(ValidationError::new(field, "at most 50 entries"));
+    }
+    out
 }
 
 /// Checks every field of a clinic after a create or an update, collecting all problems.
@@ -227,9 +297,17 @@ async fn create_clinic(
             .unwrap_or_else(|| "USD".into())
             .trim()
             .to_uppercase(),
+        profile: ClinicProfile::default(),
         created_at: now,
         updated_at: now,
     };
+    let mut clinic = clinic;
+    clinic.profile = profile(
+        b.opening_hours,
+        b.amenities,
+        b.accepted_insurance,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -331,6 +409,24 @@ async fn update_clinic(
     if let Some(v) = b.currency {
         c.currency = v.trim().to_uppercase();
     }
+    if b.opening_hours.is_some() || b.amenities.is_some() || b.accepted_insurance.is_some() {
+        let old = c.profile.clone();
+        c.profile = profile(
+            b.opening_hours.unwrap_or_else(|| {
+                old.opening_hours
+                    .iter()
+                    .map(|o| OpeningHoursView {
+                        day_of_week: o.day_of_week,
+                        opens: o.opens.clone(),
+                        closes: o.closes.clone(),
+                    })
+                    .collect()
+            }),
+            b.amenities.unwrap_or(old.amenities),
+            b.accepted_insurance.unwrap_or(old.accepted_insurance),
+            &mut errors,
+        );
+    }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -344,4 +440,133 @@ async fn update_clinic(
     tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
     tx.commit().await?;
     Ok(Json(ClinicView::from(&c)))
+}
+
+/// A clinic's booking rules (the defaults until an administrator sets them).
+#[utoipa::path(get, path = "/api/v1/clinics/{id}/booking-settings", tag = "clinics", params(("id" = Uuid, Path)), responses((status = 200, body = BookingSettingsView)))]
+async fn get_booking_settings(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<BookingSettingsView>> {
+    let mut tx = state.store.read().await?;
+    tx.get_clinic(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("clinic"))?;
+    Ok(Json(BookingSettingsView::from(
+        &tx.booking_settings(id).await?,
+    )))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBookingSettings {
+    /// 5-240 minutes.
+    #[schema(minimum = 5, maximum = 240)]
+    pub slot_granularity_minutes: Option<u32>,
+    /// 0-43200 minutes (30 days).
+    #[schema(minimum = 0, maximum = 43200)]
+    pub min_notice_minutes: Option<u32>,
+    /// 1-730 days.
+    #[schema(minimum = 1, maximum = 730)]
+    pub booking_horizon_days: Option<u32>,
+    /// 0-43200 minutes.
+    #[schema(minimum = 0, maximum = 43200)]
+    pub cancellation_notice_minutes: Option<u32>,
+    pub patient_self_booking: Option<bool>,
+    pub requires_prepayment: Option<bool>,
+    /// 1-1440 minutes.
+    #[schema(minimum = 1, maximum = 1440)]
+    pub payment_hold_minutes: Option<u32>,
+}
+
+fn within(
+    field: &'static str,
+    v: Option<u32>,
+    range: std::ops::RangeInclusive<u32>,
+    errors: &mut Vec<ValidationError>,
+) -> Option<u32> {
+    let v = v?;
+    if range.contains(&v) {
+        Some(v)
+    } else {
+        errors.push(ValidationError::new(
+            field,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ));
+        None
+    }
+}
+
+/// Change a clinic's booking rules: slot grid, notice, booking window, cancellation cutoff,
+/// self-booking and prepayment.
+#[utoipa::path(patch, path = "/api/v1/clinics/{id}/booking-settings", tag = "clinics", params(("id" = Uuid, Path)), request_body = UpdateBookingSettings, responses((status = 200, body = BookingSettingsView)))]
+async fn update_booking_settings(
+    State(state): State<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    Path(id): Path<Uuid>,
+    Json(b): Json<UpdateBookingSettings>,
+) -> ApiResult<Json<BookingSettingsView>> {
+    if !p.can_see_clinic(Some(id)) {
+        return Err(ApiError::forbidden("you can only change your own clinic"));
+    }
+    let mut errors = vec![];
+    let grid = within(
+        "slot_granularity_minutes",
+        b.slot_granularity_minutes,
+        5..=240,
+        &mut errors,
+    );
+    let notice = within(
+        "min_notice_minutes",
+        b.min_notice_minutes,
+        0..=43_200,
+        &mut errors,
+    );
+    let horizon = within(
+        "booking_horizon_days",
+        b.booking_horizon_days,
+        1..=730,
+        &mut errors,
+    );
+    let cutoff = within(
+        "cancellation_notice_minutes",
+        b.cancellation_notice_minutes,
+        0..=43_200,
+        &mut errors,
+    );
+    let hold = within(
+        "payment_hold_minutes",
+        b.payment_hold_minutes,
+        1..=1440,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let now = state.now();
+    let mut tx = state.store.write().await?;
+    tx.get_clinic(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("clinic"))?;
+    let mut s = tx.booking_settings(id).await?;
+    let before = BookingSettingsView::from(&s);
+    s.slot_granularity_minutes = grid.unwrap_or(s.slot_granularity_minutes);
+    s.min_notice_minutes = notice.unwrap_or(s.min_notice_minutes);
+    s.booking_horizon_days = horizon.unwrap_or(s.booking_horizon_days);
+    s.cancellation_notice_minutes = cutoff.unwrap_or(s.cancellation_notice_minutes);
+    s.patient_self_booking = b.patient_self_booking.unwrap_or(s.patient_self_booking);
+    s.requires_prepayment = b.requires_prepayment.unwrap_or(s.requires_prepayment);
+    s.payment_hold_minutes = hold.unwrap_or(s.payment_hold_minutes);
+    s.updated_by_user_id = Some(p.user_id);
+    tx.save_booking_settings(&s, now).await?;
+    s.updated_at = Some(now);
+    let after = BookingSettingsView::from(&s);
+    let change = Change::new("clinic.booking_settings.update", "clinic", Some(id))
+        .clinic(Some(id))
+        .old(&before)
+        .new_values(&after);
+    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
+    tx.commit().await?;
+    Ok(Json(after))
 }

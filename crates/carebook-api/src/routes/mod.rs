@@ -1,12 +1,19 @@
 //! One module per resource, each with a `router()`; `api()` puts them together with the
 //! OpenAPI description generated from the handlers.
 
+pub mod appointments;
 pub mod audit;
 pub mod auth;
+pub mod availability;
+pub mod catalog;
 pub mod clinics;
 pub mod health;
 pub mod me;
+pub mod my_appointments;
+pub mod patients;
+pub mod providers;
 pub mod roles;
+pub mod slots;
 pub mod users;
 
 use crate::state::AppState;
@@ -21,4 +28,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(clinics::router())
         .merge(roles::router())
         .merge(audit::router())
+        .merge(catalog::router())
+        .merge(providers::router())
+        .merge(availability::router())
+        .merge(slots::router())
+        .merge(patients::router())
+        .merge(appointments::router())
+        .merge(my_appointments::router())
 }

@@ -14,7 +14,7 @@ use crate::views::{
 };
 use axum::extract::State;
 use axum::http::StatusCode;
-use carebook_domain::access::may_grant;
+use carebook_domain::access::{may_grant, may_manage};
 use carebook_domain::{Email, Password, PersonName, Role, ValidationError};
 use carebook_store::StoreTx;
 use carebook_store::models::*;
@@ -221,10 +221,11 @@ async fn visible_user(
     }
 }
 
-/// A user the caller may change: visible, and no more powerful than the caller.
+/// A user the caller may change: visible, and with no more administrative power than the
+/// caller.
 async fn manageable_user(tx: &mut dyn StoreTx, p: &Principal, id: Uuid) -> ApiResult<User> {
     let user = visible_user(tx, p, id, true).await?;
-    if !may_grant(p.role, user.role) {
+    if !may_manage(p.role, user.role) {
         return Err(ApiError::forbidden(format!(
             "you cannot manage a `{}` account",
             user.role

@@ -321,6 +321,7 @@ pub fn clinic(slug: &str, self_registration: bool) -> Clinic {
         status: "active".into(),
         patient_self_registration: self_registration,
         currency: "KES".into(),
+        profile: Default::default(),
         created_at: start(),
         updated_at: start(),
     }

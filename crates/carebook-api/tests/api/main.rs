@@ -10,4 +10,5 @@ mod documents;
 mod helpers;
 mod identity;
 mod matrix;
+mod sched;
 mod scoping;

@@ -3,11 +3,13 @@
 //! Each call gets fresh fixtures so that an allowed call can really succeed.
 
 use crate::helpers::*;
+use crate::sched::*;
 use axum::http::Method;
 use carebook_api::access::{ROUTES, Route};
 use carebook_domain::access::Decision;
 use carebook_domain::{Role, totp};
 use carebook_store::models::*;
+use carebook_store::scheduling::*;
 use carebook_store::testing::TestDb;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -142,8 +144,248 @@ async fn fixture(app: &TestApp, route: &Route, caller: Option<&User>) -> (String
         (Method::GET, "/api/v1/clinics/{id}") => {
             (format!("/api/v1/clinics/{}", app.clinic.id), None)
         }
+        (m, p) if is_scheduling(p) => scheduling_fixture(app, m, p, caller, &unique).await,
         (_, p) => {
             assert!(!p.contains('{'), "no fixture for {} {p}", route.method);
+            (p.into(), None)
+        }
+    }
+}
+
+fn is_scheduling(p: &str) -> bool {
+    [
+        "/api/v1/clinics/{id}/",
+        "/api/v1/specializations",
+        "/api/v1/services",
+        "/api/v1/providers",
+        "/api/v1/time-off",
+        "/api/v1/slots",
+        "/api/v1/patients",
+        "/api/v1/appointments",
+        "/api/v1/me/appointments",
+    ]
+    .iter()
+    .any(|prefix| p.starts_with(prefix))
+}
+
+/// Requests for the scheduling routes that succeed for a caller allowed to make them: a
+/// provider acts on their own schedule, a patient on their own appointments.
+async fn scheduling_fixture(
+    app: &TestApp,
+    method: Method,
+    path: &'static str,
+    caller: Option<&User>,
+    unique: &str,
+) -> (String, Option<Value>) {
+    let clinic = app.clinic.id;
+    let fill = |pairs: &[(&str, Uuid)]| {
+        pairs.iter().fold(path.to_owned(), |acc, (k, v)| {
+            acc.replace(k, &v.to_string())
+        })
+    };
+    let patient_caller = caller.filter(|u| u.role == Role::Patient);
+    match (method, path) {
+        (Method::GET, "/api/v1/clinics/{id}/booking-settings")
+        | (Method::GET, "/api/v1/clinics/{id}/services")
+        | (Method::GET, "/api/v1/clinics/{id}/day-sheet") => (fill(&[("{id}", clinic)]), None),
+        (Method::PATCH, "/api/v1/clinics/{id}/booking-settings") => (
+            fill(&[("{id}", clinic)]),
+            Some(json!({"min_notice_minutes": 30})),
+        ),
+        (Method::POST, "/api/v1/clinics/{id}/services") => (
+            fill(&[("{id}", clinic)]),
+            Some(json!({"name": format!("Service {unique}"), "duration_minutes": 20})),
+        ),
+        (Method::POST, "/api/v1/specializations") => (
+            path.into(),
+            Some(json!({"name": format!("Specialization {unique}")})),
+        ),
+        (Method::PATCH, "/api/v1/specializations/{id}") => {
+            let s = Specialization {
+                id: Uuid::now_v7(),
+                name: format!("Specialization {unique}"),
+                parent_id: None,
+                description: None,
+                is_active: true,
+                created_at: app.now(),
+                updated_at: app.now(),
+            };
+            let mut tx = app.store.write().await.unwrap();
+            tx.insert_specialization(&s).await.unwrap();
+            tx.append_audit(&record("test.setup")).await.unwrap();
+            tx.commit().await.unwrap();
+            (
+                fill(&[("{id}", s.id)]),
+                Some(json!({"description": "Matrix"})),
+            )
+        }
+        (Method::GET, "/api/v1/services/{id}") | (Method::PATCH, "/api/v1/services/{id}") => {
+            let s = app.service(clinic).await;
+            (
+                fill(&[("{id}", s.id)]),
+                Some(json!({"buffer_after_minutes": 5})),
+            )
+        }
+        (Method::POST, "/api/v1/providers") => {
+            let u = app.user(Role::Provider, Some(clinic)).await;
+            (path.into(), Some(json!({"user_id": u.id})))
+        }
+        (Method::GET, "/api/v1/providers/{id}")
+        | (Method::PATCH, "/api/v1/providers/{id}")
+        | (Method::GET, "/api/v1/providers/{id}/agenda") => {
+            let p = provider_for(app, None, &[]).await;
+            (fill(&[("{id}", p.id)]), Some(json!({"bio": "Matrix"})))
+        }
+        (Method::POST, "/api/v1/providers/{id}/clinics/{clinic_id}") => {
+            let (_, p) = app.provider_at(app.other_clinic.id, None, &[]).await;
+            (
+                fill(&[("{id}", p.id), ("{clinic_id}", clinic)]),
+                Some(json!({"department": "Cardiology"})),
+            )
+        }
+        (Method::PATCH, "/api/v1/providers/{id}/clinics/{clinic_id}") => {
+            let p = provider_for(app, None, &[]).await;
+            (
+                fill(&[("{id}", p.id), ("{clinic_id}", clinic)]),
+                Some(json!({"designation": "Consultant"})),
+            )
+        }
+        (Method::PUT, "/api/v1/providers/{id}/services/{service_id}")
+        | (Method::DELETE, "/api/v1/providers/{id}/services/{service_id}") => {
+            let s = app.service(clinic).await;
+            let p = provider_for(app, None, &[&s]).await;
+            (
+                fill(&[("{id}", p.id), ("{service_id}", s.id)]),
+                Some(json!({})),
+            )
+        }
+        (_, p) if p.starts_with("/api/v1/providers/{id}/") => {
+            let provider = provider_for(app, caller, &[]).await;
+            let (rules, exception) = {
+                let mut tx = app.store.write().await.unwrap();
+                let e = AvailabilityException {
+                    id: Uuid::now_v7(),
+                    clinic_id: clinic,
+                    provider_id: provider.id,
+                    date: later(),
+                    kind: "unavailable".into(),
+                    start_time: None,
+                    end_time: None,
+                    reason: None,
+                    created_by_user_id: None,
+                    created_at: app.now(),
+                };
+                tx.insert_availability_exception(&e).await.unwrap();
+                tx.append_audit(&record("test.setup")).await.unwrap();
+                let rules = tx.list_availability_rules(provider.id, None).await.unwrap();
+                tx.commit().await.unwrap();
+                (rules, e)
+            };
+            let body = match p {
+                "/api/v1/providers/{id}/availability-rules" => Some(json!({
+                    "clinic_id": clinic, "day_of_week": 1, "start_time": "06:00", "end_time": "07:30",
+                    "breaks": [{"start": "06:30", "end": "06:45"}]
+                })),
+                "/api/v1/providers/{id}/availability-rules/{rule_id}" => {
+                    Some(json!({"notes": "Matrix"}))
+                }
+                "/api/v1/providers/{id}/exceptions" => Some(json!({
+                    "clinic_id": clinic, "date": "2026-12-24", "kind": "unavailable", "reason": "Matrix"
+                })),
+                "/api/v1/providers/{id}/time-off" => Some(json!({
+                    "start_date": "2026-12-28", "end_date": "2026-12-29", "reason": "Matrix"
+                })),
+                _ => None,
+            };
+            (
+                fill(&[
+                    ("{id}", provider.id),
+                    ("{rule_id}", rules[0].id),
+                    ("{exception_id}", exception.id),
+                ]),
+                body,
+            )
+        }
+        (Method::POST, p) if p.starts_with("/api/v1/time-off/{id}/") => {
+            let provider = provider_for(app, caller, &[]).await;
+            let t = TimeOff {
+                id: Uuid::now_v7(),
+                provider_id: provider.id,
+                clinic_id: Some(clinic),
+                starts_at: at(later(), 8, 0),
+                ends_at: at(later(), 12, 0),
+                reason: Some("Matrix".into()),
+                status: "requested".into(),
+                requested_by_user_id: None,
+                decided_by_user_id: None,
+                decided_at: None,
+                created_at: app.now(),
+                updated_at: app.now(),
+            };
+            let mut tx = app.store.write().await.unwrap();
+            tx.insert_time_off(&t).await.unwrap();
+            tx.append_audit(&record("test.setup")).await.unwrap();
+            tx.commit().await.unwrap();
+            (fill(&[("{id}", t.id)]), None)
+        }
+        (Method::GET, "/api/v1/slots") => {
+            let s = app.service(clinic).await;
+            provider_for(app, None, &[&s]).await;
+            (format!("/api/v1/slots?service_id={}", s.id), None)
+        }
+        (Method::POST, "/api/v1/patients") => (
+            path.into(),
+            Some(json!({"name": "Walk-in Patient", "phone": "+254711000111", "clinic_id": clinic})),
+        ),
+        (Method::GET, "/api/v1/patients/{id}")
+        | (Method::GET, "/api/v1/patients/{id}/appointments") => {
+            let b = app.booked(None, None, tomorrow(), 10).await;
+            (fill(&[("{id}", b.patient.id)]), None)
+        }
+        (Method::POST, "/api/v1/appointments") | (Method::POST, "/api/v1/me/appointments") => {
+            let s = app.service(clinic).await;
+            let provider = provider_for(app, None, &[&s]).await;
+            let patient = match patient_caller {
+                Some(u) => app.patient_of(u).await,
+                None => app.patient_at(clinic, None).await,
+            };
+            let mut body = json!({
+                "service_id": s.id, "provider_id": provider.id,
+                "start_at": at(tomorrow(), 10, 0).to_string()
+            });
+            if path == "/api/v1/appointments" {
+                body["patient_id"] = json!(patient.id);
+            }
+            (path.into(), Some(body))
+        }
+        (Method::GET, "/api/v1/appointments/{id}")
+        | (Method::POST, "/api/v1/appointments/{id}/actions")
+        | (Method::POST, "/api/v1/appointments/{id}/reschedule") => {
+            let b = app.booked(None, None, later(), 10).await;
+            let body = if path.ends_with("actions") {
+                json!({"action": "confirm"})
+            } else {
+                json!({"start_at": at(later(), 15, 0).to_string()})
+            };
+            (fill(&[("{id}", b.appointment.id)]), Some(body))
+        }
+        (Method::GET, "/api/v1/me/appointments") => {
+            if let Some(u) = patient_caller {
+                app.booked(None, Some(u), later(), 10).await;
+            }
+            (path.into(), None)
+        }
+        (Method::POST, p) if p.starts_with("/api/v1/me/appointments/{id}/") => {
+            let b = app.booked(None, patient_caller, later(), 10).await;
+            let body = match p.rsplit('/').next() {
+                Some("cancel") => Some(json!({"reason": "Matrix"})),
+                Some("reschedule") => Some(json!({"start_at": at(later(), 15, 0).to_string()})),
+                _ => None,
+            };
+            (fill(&[("{id}", b.appointment.id)]), body)
+        }
+        (m, p) => {
+            assert!(!p.contains('{'), "no fixture for {m} {p}");
             (p.into(), None)
         }
     }

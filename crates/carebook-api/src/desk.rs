@@ -1,0 +1,813 @@
+//! The booking desk: what slot search, booking, rescheduling and status changes share,
+//! whichever route (front desk or patient) they come from.
+//!
+//! Each operation reads the facts inside the caller's write transaction, asks the domain
+//! (`free_slots`, `check_booking`, `transition`) and hands the result to the store, whose
+//! constraints make it atomic against concurrent writers. The domain answer gives the precise
+//! refusal and the alternatives; the store's answer is the one that holds under a race.
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::schedule_enums::{ConsultationMode, NoSlotReasonName, RuleMode, modes_of};
+use crate::schedule_views::local;
+use carebook_domain::schedule::booking::{BookingRefusal, check_booking};
+use carebook_domain::schedule::lifecycle::{
+    Action, Actor, AppointmentStatus, Priority, TransitionError, transition,
+};
+use carebook_domain::schedule::{Booked, NoSlotReason, Slot, SlotQuery, Span, WeeklyRule};
+use carebook_domain::schedule::{DayOutcome, DayOverride, free_slots};
+use carebook_store::StoreTx;
+use carebook_store::models::Clinic;
+use carebook_store::scheduling::*;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use uuid::Uuid;
+
+/// How many free starts a refusal offers instead.
+pub const ALTERNATIVES: usize = 5;
+/// How far ahead a refusal looks for alternatives.
+const ALTERNATIVE_DAYS: i64 = 14;
+
+/// Everything about a service and its clinic that bookings of it need.
+pub struct ServiceTerms {
+    pub service: Service,
+    pub clinic: Clinic,
+    pub tz: TimeZone,
+    pub settings: BookingSettings,
+}
+
+impl ServiceTerms {
+    pub async fn load(tx: &mut dyn StoreTx, service_id: Uuid) -> ApiResult<Self> {
+        let service = tx
+            .get_service(service_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("service"))?;
+        let clinic = tx
+            .get_clinic(service.clinic_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("clinic"))?;
+        let tz = TimeZone::get(&clinic.timezone)
+            .map_err(|e| ApiError::internal(format!("clinic time zone: {e}")))?;
+        let settings = tx.booking_settings(clinic.id).await?;
+        Ok(Self {
+            service,
+            clinic,
+            tz,
+            settings,
+        })
+    }
+
+    /// Refuses bookings of an inactive service or at a clinic that is not open for them.
+    pub fn check_bookable(&self) -> ApiResult<()> {
+        if !self.service.is_active {
+            return Err(ApiError::new(
+                Code::NotBookable,
+                "this service is not offered any more",
+            ));
+        }
+        if self.clinic.status != "active" {
+            return Err(ApiError::new(
+                Code::NotBookable,
+                format!("the clinic is {}", self.clinic.status.replace('_', " ")),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The mode asked for, or the service's first; it must be one the service offers.
+    pub fn mode(&self, asked: Option<ConsultationMode>) -> ApiResult<ConsultationMode> {
+        let offered = modes_of(&self.service.modes);
+        match asked {
+            Some(m) if offered.contains(&m) => Ok(m),
+            Some(m) => Err(ApiError::new(
+                Code::NotBookable,
+                format!("this service is not offered as `{}`", m.as_str()),
+            )),
+            None => offered.first().copied().ok_or_else(|| {
+                ApiError::new(Code::NotBookable, "this service has no consultation mode")
+            }),
+        }
+    }
+
+    pub fn local_date(&self, t: Timestamp) -> Date {
+        t.to_zoned(self.tz.clone()).date()
+    }
+}
+
+/// A provider who can be booked for the service, with the terms of their engagement.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub provider: Provider,
+    pub engagement: ProviderClinic,
+}
+
+impl Candidate {
+    pub fn daily_cap(&self) -> u32 {
+        self.engagement
+            .max_daily_appointments
+            .unwrap_or(self.provider.max_daily_appointments)
+    }
+
+    pub fn takes_emergencies(&self) -> bool {
+        self.provider.emergency_enabled && self.engagement.accepts_emergencies
+    }
+
+    fn offers(&self, mode: Option<ConsultationMode>) -> bool {
+        mode.is_none_or(|m| modes_of(&self.engagement.consultation_modes).contains(&m))
+    }
+}
+
+/// The providers bookable for the service at its clinic in `mode`, optionally only one.
+pub async fn candidates(
+    tx: &mut dyn StoreTx,
+    terms: &ServiceTerms,
+    provider_id: Option<Uuid>,
+    mode: Option<ConsultationMode>,
+) -> ApiResult<Vec<Candidate>> {
+    let all = tx
+        .eligible_providers(terms.clinic.id, terms.service.id)
+        .await?;
+    Ok(all
+        .into_iter()
+        .map(|(provider, engagement)| Candidate {
+            provider,
+            engagement,
+        })
+        .filter(|c| provider_id.is_none_or(|id| c.provider.id == id))
+        .filter(|c| c.offers(mode))
+        .collect())
+}
+
+/// A provider's facts in the form the slot search reads.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    rules: Vec<WeeklyRule>,
+    overrides: Vec<(Date, DayOverride)>,
+    time_off: Vec<Span>,
+    booked: Vec<Booked>,
+}
+
+impl Prepared {
+    /// `except` leaves out one appointment (the one being rescheduled).
+    pub fn new(f: &ScheduleFacts, mode: Option<ConsultationMode>, except: Option<Uuid>) -> Self {
+        Self {
+            rules: f
+                .rules
+                .iter()
+                .filter(|r| RuleMode::parse(&r.mode).is_none_or(|m| m.serves(mode)))
+                .filter_map(AvailabilityRule::to_weekly)
+                .collect(),
+            overrides: day_overrides(&f.exceptions),
+            time_off: f
+                .time_off
+                .iter()
+                .filter_map(|t| Span::new(t.starts_at, t.ends_at))
+                .collect(),
+            booked: f
+                .bookings
+                .iter()
+                .filter(|a| Some(a.id) != except)
+                .map(|a| Booked {
+                    start: a.start_at,
+                    busy: Span {
+                        start: a.busy_start_at,
+                        end: a.busy_end_at,
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    pub fn query<'a>(
+        &'a self,
+        terms: &'a ServiceTerms,
+        cap: Option<u32>,
+        dates: (Date, Date),
+        now: Timestamp,
+    ) -> SlotQuery<'a> {
+        let s = &terms.service;
+        let st = &terms.settings;
+        let mins = |m: u32| SignedDuration::from_mins(i64::from(m));
+        SlotQuery {
+            tz: &terms.tz,
+            from: dates.0,
+            to: dates.1,
+            rules: &self.rules,
+            overrides: &self.overrides,
+            time_off: &self.time_off,
+            booked: &self.booked,
+            duration: mins(s.duration_minutes),
+            buffer_before: mins(s.buffer_before_minutes),
+            buffer_after: mins(s.buffer_after_minutes),
+            step_minutes: st.slot_granularity_minutes,
+            min_notice: mins(st.min_notice_minutes),
+            horizon: SignedDuration::from_hours(i64::from(st.booking_horizon_days) * 24),
+            daily_cap: cap,
+            now,
+        }
+    }
+}
+
+/// The instants that bound local dates `from..=to` in `tz`, with a day's margin for buffers.
+pub fn instants_of(tz: &TimeZone, from: Date, to: Date) -> (Timestamp, Timestamp) {
+    let at = |d: Date| {
+        tz.to_ambiguous_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+            .compatible()
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+    };
+    let day = SignedDuration::from_hours(24);
+    let start = at(from).checked_sub(day).unwrap_or(Timestamp::MIN);
+    let end = to
+        .tomorrow()
+        .map(at)
+        .unwrap_or(Timestamp::MAX)
+        .checked_add(day)
+        .unwrap_or(Timestamp::MAX);
+    (start, end)
+}
+
+fn add_days(d: Date, n: i64) -> Date {
+    d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
+}
+
+/// One provider's days in a search.
+pub struct ProviderDays {
+    pub candidate: Candidate,
+    pub days: Vec<DayOutcome>,
+}
+
+/// Free starts of every candidate over local dates `from..=to`, read in one round of queries.
+pub async fn search(
+    tx: &mut dyn StoreTx,
+    terms: &ServiceTerms,
+    candidates: Vec<Candidate>,
+    mode: Option<ConsultationMode>,
+    dates: (Date, Date),
+    now: Timestamp,
+) -> ApiResult<Vec<ProviderDays>> {
+    let span = instants_of(&terms.tz, dates.0, dates.1);
+    let facts = if candidates.len() == 1 {
+        let id = candidates[0].provider.id;
+        vec![(
+            id,
+            tx.schedule_facts(id, terms.clinic.id, dates, span).await?,
+        )]
+    } else {
+        tx.service_schedule_facts(terms.clinic.id, terms.service.id, dates, span)
+            .await?
+    };
+    let empty = ScheduleFacts::default();
+    Ok(candidates
+        .into_iter()
+        .map(|c| {
+            let f = facts
+                .iter()
+                .find(|(id, _)| *id == c.provider.id)
+                .map_or(&empty, |(_, f)| f);
+            let days = if c.provider.status == "on_leave" {
+                all_days(dates, NoSlotReason::OnLeave)
+            } else {
+                let prepared = Prepared::new(f, mode, None);
+                free_slots(&prepared.query(terms, Some(c.daily_cap()), dates, now))
+            };
+            ProviderDays { candidate: c, days }
+        })
+        .collect())
+}
+
+fn all_days(dates: (Date, Date), reason: NoSlotReason) -> Vec<DayOutcome> {
+    let mut out = vec![];
+    let mut d = dates.0;
+    while d <= dates.1 {
+        out.push(DayOutcome {
+            date: d,
+            slots: vec![],
+            reason: Some(reason),
+        });
+        match d.tomorrow() {
+            Ok(n) => d = n,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// A booking to make.
+#[derive(Debug, Clone)]
+pub struct BookingRequest {
+    pub patient_id: Uuid,
+    pub service_id: Uuid,
+    /// `None`: the first provider free at that time.
+    pub provider_id: Option<Uuid>,
+    pub start: Timestamp,
+    pub mode: Option<ConsultationMode>,
+    pub priority: Priority,
+    pub reason_for_visit: Option<String>,
+    pub notes: Option<String>,
+    pub booked_by: Uuid,
+}
+
+/// Books inside `tx` (which the caller audits and commits) and returns the appointment.
+pub async fn book(
+    tx: &mut dyn StoreTx,
+    terms: &ServiceTerms,
+    req: &BookingRequest,
+    now: Timestamp,
+) -> ApiResult<Appointment> {
+    terms.check_bookable()?;
+    let mode = terms.mode(req.mode)?;
+    let mut pool = candidates(tx, terms, req.provider_id, Some(mode)).await?;
+    if pool.is_empty() {
+        return Err(ApiError::new(
+            Code::NotBookable,
+            match req.provider_id {
+                Some(_) => "this provider does not take bookings for this service here",
+                None => "nobody takes bookings for this service here",
+            },
+        ));
+    }
+    let s = &terms.service;
+    let end = req
+        .start
+        .checked_add(SignedDuration::from_mins(i64::from(s.duration_minutes)))
+        .map_err(|_| ApiError::new(Code::ValidationFailed, "start is out of range"))?;
+    let patient_busy: Vec<Span> = tx
+        .patient_bookings(req.patient_id, req.start, end)
+        .await?
+        .iter()
+        .filter_map(|a| Span::new(a.start_at, a.end_at))
+        .collect();
+    let date = terms.local_date(req.start);
+    // The least loaded provider first when any will do.
+    let mut loads = Vec::with_capacity(pool.len());
+    for c in &pool {
+        loads.push(tx.provider_day_load(c.provider.id, date).await?);
+    }
+    let mut order: Vec<usize> = (0..pool.len()).collect();
+    order.sort_by_key(|&i| (loads[i], pool[i].provider.id));
+    let mut first_refusal = None;
+    let mut chosen = None;
+    for &i in &order {
+        let c = &pool[i];
+        let decision = if c.provider.status == "on_leave" {
+            Err(BookingRefusal::DayUnavailable(NoSlotReason::OnLeave))
+        } else {
+            let span = instants_of(&terms.tz, date, date);
+            let facts = tx
+                .schedule_facts(c.provider.id, terms.clinic.id, (date, date), span)
+                .await?;
+            let prepared = Prepared::new(&facts, Some(mode), None);
+            let q = prepared.query(terms, Some(c.daily_cap()), (date, date), now);
+            check_booking(
+                &q,
+                req.start,
+                req.priority,
+                c.takes_emergencies(),
+                &patient_busy,
+            )
+        };
+        match decision {
+            Ok(plan) => {
+                chosen = Some((i, plan));
+                break;
+            }
+            Err(BookingRefusal::PatientBusy) => {
+                return Err(ApiError::new(
+                    Code::PatientBusy,
+                    "the patient already has an appointment at that time",
+                ));
+            }
+            Err(r) => {
+                first_refusal.get_or_insert(r);
+            }
+        }
+    }
+    let Some((i, plan)) = chosen else {
+        let refusal = first_refusal.unwrap_or(BookingRefusal::OutsideWorkingHours);
+        return Err(
+            refused_with_alternatives(tx, terms, pool, mode, &refusal, req.start, now).await,
+        );
+    };
+    let c = pool.swap_remove(i);
+    let (fee_minor, currency) = fee(tx, &c, s).await?;
+    let appointment = Appointment {
+        id: Uuid::now_v7(),
+        clinic_id: terms.clinic.id,
+        number: String::new(),
+        patient_id: req.patient_id,
+        provider_id: c.provider.id,
+        service_id: Some(s.id),
+        status: if terms.settings.requires_prepayment {
+            AppointmentStatus::PendingPayment
+        } else {
+            AppointmentStatus::Scheduled
+        },
+        priority: req.priority,
+        mode: mode.as_str().to_owned(),
+        start_at: plan.start,
+        end_at: plan.end,
+        busy_start_at: plan.busy.start,
+        busy_end_at: plan.busy.end,
+        local_date: date,
+        over_daily_cap: plan.over_daily_cap,
+        reason_for_visit: req.reason_for_visit.clone(),
+        notes: req.notes.clone(),
+        fee_minor,
+        currency,
+        hold_expires_at: terms.settings.requires_prepayment.then(|| {
+            now.checked_add(SignedDuration::from_mins(i64::from(
+                terms.settings.payment_hold_minutes,
+            )))
+            .unwrap_or(now)
+        }),
+        assigned_from_waitlist: false,
+        booked_by_user_id: Some(req.booked_by),
+        confirmed_at: None,
+        checked_in_at: None,
+        started_at: None,
+        completed_at: None,
+        cancelled_at: None,
+        cancelled_by: None,
+        cancellation_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let outcome = tx
+        .book_appointment(&NewAppointment {
+            appointment: appointment.clone(),
+            booked_on: terms.local_date(now),
+            daily_cap: (!plan.over_daily_cap).then(|| c.daily_cap()),
+        })
+        .await?;
+    let refusal = match outcome {
+        BookingOutcome::Booked { number } => {
+            tx.link_patient_clinic(req.patient_id, terms.clinic.id, now)
+                .await?;
+            return Ok(Appointment {
+                number,
+                ..appointment
+            });
+        }
+        // Another booking committed between our read and our insert.
+        BookingOutcome::ProviderBusy => BookingRefusal::SlotTaken,
+        BookingOutcome::PatientBusy => BookingRefusal::PatientBusy,
+        BookingOutcome::DailyCapReached => BookingRefusal::DailyCapReached,
+    };
+    // The transaction can no longer commit, but it can still read.
+    Err(refused_with_alternatives(tx, terms, vec![c], mode, &refusal, req.start, now).await)
+}
+
+/// [`refused`] after searching the next two weeks of `pool` for alternatives.
+async fn refused_with_alternatives(
+    tx: &mut dyn StoreTx,
+    terms: &ServiceTerms,
+    pool: Vec<Candidate>,
+    mode: ConsultationMode,
+    refusal: &BookingRefusal,
+    start: Timestamp,
+    now: Timestamp,
+) -> ApiError {
+    let date = terms.local_date(start);
+    let dates = (date, add_days(date, ALTERNATIVE_DAYS));
+    match search(tx, terms, pool, Some(mode), dates, now).await {
+        Ok(days) => refused(refusal, &days, start, &terms.tz),
+        Err(e) => e,
+    }
+}
+
+/// The fee of a booking: the provider's own for the service, else their fee at the clinic,
+/// else the service's, else their default.
+async fn fee(
+    tx: &mut dyn StoreTx,
+    c: &Candidate,
+    s: &Service,
+) -> ApiResult<(Option<i64>, Option<String>)> {
+    let own = tx
+        .provider_services(c.provider.id)
+        .await?
+        .into_iter()
+        .find(|ps| ps.service_id == s.id && ps.fee_minor.is_some());
+    Ok(match own {
+        Some(ps) => (ps.fee_minor, ps.currency),
+        None if c.engagement.consultation_fee_minor.is_some() => (
+            c.engagement.consultation_fee_minor,
+            c.engagement.currency.clone(),
+        ),
+        None if s.fee_minor.is_some() => (s.fee_minor, s.currency.clone()),
+        None => (c.provider.default_fee_minor, c.provider.currency.clone()),
+    })
+}
+
+/// The 409 for a refused booking, with the next free starts of the searched providers.
+pub fn refused(
+    r: &BookingRefusal,
+    days: &[ProviderDays],
+    after: Timestamp,
+    tz: &TimeZone,
+) -> ApiError {
+    let mut free: Vec<(Slot, Uuid)> = days
+        .iter()
+        .flat_map(|pd| {
+            pd.days
+                .iter()
+                .flat_map(|d| d.slots.iter())
+                .filter(|s| s.start >= after)
+                .map(|s| (*s, pd.candidate.provider.id))
+        })
+        .collect();
+    free.sort_by_key(|(s, id)| (s.start, *id));
+    free.dedup_by_key(|(s, _)| s.start);
+    free.truncate(ALTERNATIVES);
+    let alternatives: Vec<_> = free
+        .iter()
+        .map(|(s, id)| {
+            json!({"start": s.start.to_string(), "end": s.end.to_string(),
+                   "local_start": local(s.start, tz), "provider_id": id})
+        })
+        .collect();
+    let (code, message, reason) = match r {
+        BookingRefusal::SlotTaken => (
+            Code::SlotUnavailable,
+            "that time is already booked".to_owned(),
+            "slot_taken",
+        ),
+        BookingRefusal::PatientBusy => (
+            Code::PatientBusy,
+            "the patient already has an appointment at that time".to_owned(),
+            "patient_busy",
+        ),
+        BookingRefusal::DailyCapReached => (
+            Code::DailyCapReached,
+            "the provider's day is fully booked (daily appointment cap)".to_owned(),
+            "daily_cap_reached",
+        ),
+        BookingRefusal::OutsideWorkingHours => (
+            Code::SlotUnavailable,
+            "that start is not a bookable time (outside working hours or off the clinic's slot grid)"
+                .to_owned(),
+            "outside_working_hours",
+        ),
+        BookingRefusal::DayUnavailable(reason) => {
+            let name = serde_json::to_value(NoSlotReasonName::from(*reason))
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let code = if *reason == NoSlotReason::DailyCapReached {
+                Code::DailyCapReached
+            } else {
+                Code::SlotUnavailable
+            };
+            (
+                code,
+                format!("nothing can be booked that day: {}", name.replace('_', " ")),
+                match reason {
+                    NoSlotReason::NotWorking => "not_working",
+                    NoSlotReason::OnLeave => "on_leave",
+                    NoSlotReason::DailyCapReached => "daily_cap_reached",
+                    NoSlotReason::FullyBooked => "fully_booked",
+                    NoSlotReason::TooSoon => "too_soon",
+                    NoSlotReason::BeyondBookingWindow => "beyond_booking_window",
+                },
+            )
+        }
+    };
+    ApiError::new(code, message)
+        .with_details(json!({"reason": reason, "alternatives": alternatives}))
+}
+
+/// Moves an appointment to `start` (same provider and service), inside `tx`.
+pub async fn reschedule(
+    tx: &mut dyn StoreTx,
+    appointment: &Appointment,
+    start: Timestamp,
+    actor: Actor,
+    now: Timestamp,
+) -> ApiResult<Appointment> {
+    let service_id = appointment.service_id.ok_or_else(|| {
+        ApiError::new(
+            Code::InvalidState,
+            "an appointment without a service cannot be moved; book a new one",
+        )
+    })?;
+    let terms = ServiceTerms::load(tx, service_id).await?;
+    let cutoff = SignedDuration::from_mins(i64::from(terms.settings.cancellation_notice_minutes));
+    let to = transition(
+        appointment.status,
+        Action::Reschedule,
+        actor,
+        appointment.start_at,
+        cutoff,
+        None,
+        now,
+    )
+    .map_err(transition_error)?;
+    terms.check_bookable()?;
+    let mode = ConsultationMode::parse(&appointment.mode);
+    let c = candidates(tx, &terms, Some(appointment.provider_id), mode)
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::NotBookable,
+                "the provider no longer takes bookings for this service here",
+            )
+        })?;
+    let date = terms.local_date(start);
+    let dates = (date, add_days(date, ALTERNATIVE_DAYS));
+    let span = instants_of(&terms.tz, dates.0, dates.1);
+    let facts = tx
+        .schedule_facts(c.provider.id, terms.clinic.id, dates, span)
+        .await?;
+    let prepared = Prepared::new(&facts, mode, Some(appointment.id));
+    let q = prepared.query(&terms, Some(c.daily_cap()), dates, now);
+    let end = start
+        .checked_add(SignedDuration::from_mins(i64::from(
+            terms.service.duration_minutes,
+        )))
+        .map_err(|_| ApiError::new(Code::ValidationFailed, "start is out of range"))?;
+    let patient_busy: Vec<Span> = tx
+        .patient_bookings(appointment.patient_id, start, end)
+        .await?
+        .iter()
+        .filter(|a| a.id != appointment.id)
+        .filter_map(|a| Span::new(a.start_at, a.end_at))
+        .collect();
+    let days = vec![ProviderDays {
+        candidate: c.clone(),
+        days: free_slots(&q),
+    }];
+    let plan = check_booking(
+        &q,
+        start,
+        appointment.priority,
+        c.takes_emergencies(),
+        &patient_busy,
+    )
+    .map_err(|r| refused(&r, &days, start, &terms.tz))?;
+    let outcome = tx
+        .reschedule_appointment(&Reschedule {
+            id: appointment.id,
+            start_at: plan.start,
+            end_at: plan.end,
+            busy_start_at: plan.busy.start,
+            busy_end_at: plan.busy.end,
+            local_date: date,
+            status: to,
+            daily_cap: (!plan.over_daily_cap).then(|| c.daily_cap()),
+            now,
+        })
+        .await?;
+    let refusal = match outcome {
+        BookingOutcome::Booked { .. } => {
+            return tx
+                .get_appointment(appointment.id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("appointment"));
+        }
+        BookingOutcome::ProviderBusy => BookingRefusal::SlotTaken,
+        BookingOutcome::PatientBusy => BookingRefusal::PatientBusy,
+        BookingOutcome::DailyCapReached => BookingRefusal::DailyCapReached,
+    };
+    Err(refused(&refusal, &days, start, &terms.tz))
+}
+
+/// Applies a lifecycle action other than rescheduling, inside `tx`.
+pub async fn act(
+    tx: &mut dyn StoreTx,
+    appointment: &Appointment,
+    action: Action,
+    actor: Actor,
+    by: Uuid,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> ApiResult<Appointment> {
+    if action == Action::Reschedule {
+        return Err(ApiError::new(
+            Code::ValidationFailed,
+            "reschedule with POST …/reschedule and a new start",
+        ));
+    }
+    let settings = tx.booking_settings(appointment.clinic_id).await?;
+    let cutoff = SignedDuration::from_mins(i64::from(settings.cancellation_notice_minutes));
+    let to = transition(
+        appointment.status,
+        action,
+        actor,
+        appointment.start_at,
+        cutoff,
+        reason,
+        now,
+    )
+    .map_err(transition_error)?;
+    let changed = if to == AppointmentStatus::Cancelled {
+        let reason = reason.map(str::trim).unwrap_or_default();
+        tx.cancel_appointment(appointment.id, Some(by), reason, now)
+            .await?
+    } else {
+        tx.set_appointment_status(appointment.id, appointment.status, to, now)
+            .await?
+    };
+    changed.ok_or_else(|| {
+        ApiError::new(
+            Code::Conflict,
+            "the appointment changed meanwhile; read it again",
+        )
+    })
+}
+
+/// The 409 (or 403) of a refused lifecycle step.
+pub fn transition_error(e: TransitionError) -> ApiError {
+    let name = |a: Action| a.as_str().to_owned();
+    match e {
+        TransitionError::NotAllowed {
+            from,
+            action,
+            allowed,
+        } => ApiError::new(
+            Code::InvalidTransition,
+            format!(
+                "an appointment that is {} cannot {}",
+                from.as_str().replace('_', " "),
+                action.as_str().replace('_', " ")
+            ),
+        )
+        .with_details(json!({
+            "status": from.as_str(),
+            "action": action.as_str(),
+            "allowed_actions": allowed.into_iter().map(name).collect::<Vec<_>>(),
+        })),
+        TransitionError::StaffOnly { action } => ApiError::forbidden(format!(
+            "only clinic staff can {}",
+            action.as_str().replace('_', " ")
+        )),
+        TransitionError::NoShowBeforeStart { start_at } => ApiError::new(
+            Code::NotStartedYet,
+            "a no-show can be recorded only after the start time",
+        )
+        .with_details(json!({ "start_at": start_at.to_string() })),
+        TransitionError::PastCancellationCutoff { cutoff_at } => ApiError::new(
+            Code::CancellationCutoffPassed,
+            "it is too late to change this appointment online; call the clinic",
+        )
+        .with_details(json!({ "cutoff_at": cutoff_at.to_string() })),
+        TransitionError::ReasonRequired => {
+            ApiError::validation(vec![carebook_domain::ValidationError::new(
+                "reason",
+                "say why the appointment is cancelled",
+            )])
+        }
+    }
+}
+
+/// Clinic time zones, looked up once per request.
+#[derive(Default)]
+pub struct Zones(std::collections::HashMap<Uuid, TimeZone>);
+
+impl Zones {
+    pub async fn of(&mut self, tx: &mut dyn StoreTx, clinic_id: Uuid) -> ApiResult<TimeZone> {
+        if let Some(tz) = self.0.get(&clinic_id) {
+            return Ok(tz.clone());
+        }
+        let tz = match tx.get_clinic(clinic_id).await? {
+            Some(c) => TimeZone::get(&c.timezone).unwrap_or(TimeZone::UTC),
+            None => TimeZone::UTC,
+        };
+        self.0.insert(clinic_id, tz.clone());
+        Ok(tz)
+    }
+
+    pub async fn view(
+        &mut self,
+        tx: &mut dyn StoreTx,
+        l: &AppointmentListing,
+    ) -> ApiResult<crate::schedule_views::AppointmentView> {
+        let tz = self.of(tx, l.appointment.clinic_id).await?;
+        Ok(crate::schedule_views::AppointmentView::new(l, &tz))
+    }
+}
+
+/// The listing of one appointment, as a view.
+pub async fn appointment_view(
+    tx: &mut dyn StoreTx,
+    id: Uuid,
+) -> ApiResult<crate::schedule_views::AppointmentView> {
+    let l = tx
+        .get_appointment_listing(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("appointment"))?;
+    Zones::default().view(tx, &l).await
+}
+
+/// Cursors of appointment lists: the last row's start (epoch microseconds) and id.
+pub fn appointment_cursor(a: &Appointment) -> String {
+    format!("{}_{}", a.start_at.as_microsecond(), a.id)
+}
+
+pub fn parse_appointment_cursor(c: Option<&str>) -> ApiResult<Option<(Timestamp, Uuid)>> {
+    let Some(c) = c else { return Ok(None) };
+    let bad = || ApiError::invalid_parameter("cursor", "is not a cursor from a previous page");
+    let (t, id) = c.split_once('_').ok_or_else(bad)?;
+    let t = Timestamp::from_microsecond(t.parse().map_err(|_| bad())?).map_err(|_| bad())?;
+    Ok(Some((t, id.parse().map_err(|_| bad())?)))
+}

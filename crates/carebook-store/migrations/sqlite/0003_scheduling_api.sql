@@ -1,0 +1,77 @@
+-- Carebook scheduling API: what a clinic shows about itself (opening hours, amenities,
+-- accepted insurance) and the permissions of the scheduling routes. See docs/data-model.md.
+
+ALTER TABLE clinics ADD COLUMN opening_hours TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE clinics ADD COLUMN amenities TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE clinics ADD COLUMN accepted_insurance TEXT NOT NULL DEFAULT '[]';
+
+-- Expiring unpaid holds are found by time.
+CREATE INDEX appointments_hold_idx ON appointments (hold_expires_at) WHERE status = 'pending_payment';
+
+-- Permissions of the scheduling API; the same list as carebook_domain::access.
+INSERT INTO permissions (name, description) VALUES
+  ('catalog.read', 'Read specializations, services and the provider directory'),
+  ('catalog.manage', 'Manage specializations, services, provider profiles and where providers work'),
+  ('slots.read', 'Search free appointment times'),
+  ('availability.read', 'Read providers'' weekly hours, date exceptions and time off'),
+  ('availability.manage', 'Change weekly hours and date exceptions (providers: their own)'),
+  ('time_off.request', 'Request or withdraw time off (providers: their own)'),
+  ('time_off.decide', 'Approve or reject time off'),
+  ('patients.read', 'Find and read patients of the clinic'),
+  ('patients.create', 'Register patients at the front desk'),
+  ('appointments.read', 'Read the clinic''s appointments: day sheets, agendas, search'),
+  ('appointments.book', 'Book appointments for patients'),
+  ('appointments.update', 'Move appointments through their day, cancel and reschedule them'),
+  ('appointments.own', 'A patient''s own appointments: list, book, confirm, cancel, reschedule');
+INSERT INTO role_permissions (role, permission) VALUES
+  ('super_admin', 'catalog.read'),
+  ('super_admin', 'catalog.manage'),
+  ('super_admin', 'slots.read'),
+  ('super_admin', 'availability.read'),
+  ('super_admin', 'availability.manage'),
+  ('super_admin', 'time_off.request'),
+  ('super_admin', 'time_off.decide'),
+  ('super_admin', 'patients.read'),
+  ('super_admin', 'patients.create'),
+  ('super_admin', 'appointments.read'),
+  ('super_admin', 'appointments.book'),
+  ('super_admin', 'appointments.update'),
+  ('admin', 'catalog.read'),
+  ('admin', 'catalog.manage'),
+  ('admin', 'slots.read'),
+  ('admin', 'availability.read'),
+  ('admin', 'availability.manage'),
+  ('admin', 'time_off.request'),
+  ('admin', 'time_off.decide'),
+  ('admin', 'patients.read'),
+  ('admin', 'patients.create'),
+  ('admin', 'appointments.read'),
+  ('admin', 'appointments.book'),
+  ('admin', 'appointments.update'),
+  ('moderator', 'catalog.read'),
+  ('support', 'catalog.read'),
+  ('receptionist', 'catalog.read'),
+  ('receptionist', 'slots.read'),
+  ('receptionist', 'availability.read'),
+  ('receptionist', 'availability.manage'),
+  ('receptionist', 'time_off.request'),
+  ('receptionist', 'patients.read'),
+  ('receptionist', 'patients.create'),
+  ('receptionist', 'appointments.read'),
+  ('receptionist', 'appointments.book'),
+  ('receptionist', 'appointments.update'),
+  ('provider', 'catalog.read'),
+  ('provider', 'slots.read'),
+  ('provider', 'availability.read'),
+  ('provider', 'availability.manage'),
+  ('provider', 'time_off.request'),
+  ('provider', 'patients.read'),
+  ('provider', 'appointments.read'),
+  ('provider', 'appointments.book'),
+  ('provider', 'appointments.update'),
+  ('pharmacist', 'catalog.read'),
+  ('patient', 'catalog.read'),
+  ('patient', 'slots.read'),
+  ('patient', 'appointments.own'),
+  ('family_member', 'catalog.read'),
+  ('family_member', 'slots.read');
