@@ -11,4 +11,5 @@ mod helpers;
 mod identity;
 mod matrix;
 mod sched;
+mod scheduling;
 mod scoping;
