@@ -344,8 +344,11 @@ pub async fn book(
     for c in &pool {
         loads.push(tx.provider_day_load(c.provider.id, date).await?);
     }
+    // Equally loaded providers in random order, so concurrent "any provider" bookings of the
+    // same time spread over them instead of all racing for the first.
+    let tiebreak: Vec<u32> = (0..pool.len()).map(|_| rand::random()).collect();
     let mut order: Vec<usize> = (0..pool.len()).collect();
-    order.sort_by_key(|&i| (loads[i], pool[i].provider.id));
+    order.sort_by_key(|&i| (loads[i], tiebreak[i]));
     let mut first_refusal = None;
     let mut chosen = None;
     for &i in &order {
@@ -475,6 +478,17 @@ async fn refused_with_alternatives(
         Err(e) => e,
     }
 }
+
+/// Whether a refusal may be worth retrying in a new transaction: an "any provider" booking
+/// whose chosen provider was taken by a concurrent booking may still find another one free.
+pub fn lost_a_race(req: &BookingRequest, e: &ApiError) -> bool {
+    req.provider_id.is_none()
+        && e.code == Code::SlotUnavailable
+        && e.details.get("reason").and_then(|r| r.as_str()) == Some("slot_taken")
+}
+
+/// How many times an "any provider" booking is tried.
+pub const ANY_PROVIDER_ATTEMPTS: usize = 3;
 
 /// The fee of a booking: the provider's own for the service, else their fee at the clinic,
 /// else the service's, else their default.

@@ -81,24 +81,54 @@ async fn book_mine(
     meta: RequestMeta,
     Json(b): Json<BookMine>,
 ) -> ApiResult<(StatusCode, Json<AppointmentView>)> {
-    let now = state.now();
     let mut errors = vec![];
-    let reason_for_visit = text("reason_for_visit", b.reason_for_visit, 1000, &mut errors);
-    let notes = text("notes", b.notes, 2000, &mut errors);
+    let reason_for_visit = text(
+        "reason_for_visit",
+        b.reason_for_visit.clone(),
+        1000,
+        &mut errors,
+    );
+    let notes = text("notes", b.notes.clone(), 2000, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let mut tx = state.store.write().await?;
-    let me = me_as_patient(tx.as_mut(), &p).await?;
-    let terms = ServiceTerms::load(tx.as_mut(), b.service_id).await?;
-    if !terms.settings.patient_self_booking {
-        return Err(ApiError::new(
-            Code::SelfBookingDisabled,
-            "this clinic takes bookings by phone or at the desk",
-        ));
+    let mut attempt = 1;
+    loop {
+        let r = book_once(
+            &state,
+            &p,
+            &meta,
+            &b,
+            reason_for_visit.clone(),
+            notes.clone(),
+        )
+        .await;
+        match r {
+            Err((e, req))
+                if attempt < desk::ANY_PROVIDER_ATTEMPTS && desk::lost_a_race(&req, &e) =>
+            {
+                attempt += 1;
+            }
+            other => {
+                return other
+                    .map(|v| (StatusCode::CREATED, Json(v)))
+                    .map_err(|(e, _)| e);
+            }
+        }
     }
-    let req = BookingRequest {
-        patient_id: me.id,
+}
+
+/// One booking attempt; a refusal comes back with the request it refused.
+async fn book_once(
+    state: &AppState,
+    p: &Principal,
+    meta: &RequestMeta,
+    b: &BookMine,
+    reason_for_visit: Option<String>,
+    notes: Option<String>,
+) -> Result<AppointmentView, (ApiError, BookingRequest)> {
+    let mut req = BookingRequest {
+        patient_id: Uuid::nil(),
         service_id: b.service_id,
         provider_id: b.provider_id,
         start: b.start_at,
@@ -108,14 +138,29 @@ async fn book_mine(
         notes,
         booked_by: p.user_id,
     };
-    let a = desk::book(tx.as_mut(), &terms, &req, now).await?;
-    let view = desk::appointment_view(tx.as_mut(), a.id).await?;
-    let change = Change::new("appointment.book", "appointment", Some(a.id))
-        .clinic(Some(a.clinic_id))
-        .new_values(&view);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    let result: ApiResult<AppointmentView> = async {
+        let now = state.now();
+        let mut tx = state.store.write().await?;
+        let me = me_as_patient(tx.as_mut(), p).await?;
+        req.patient_id = me.id;
+        let terms = ServiceTerms::load(tx.as_mut(), b.service_id).await?;
+        if !terms.settings.patient_self_booking {
+            return Err(ApiError::new(
+                Code::SelfBookingDisabled,
+                "this clinic takes bookings by phone or at the desk",
+            ));
+        }
+        let a = desk::book(tx.as_mut(), &terms, &req, now).await?;
+        let view = desk::appointment_view(tx.as_mut(), a.id).await?;
+        let change = Change::new("appointment.book", "appointment", Some(a.id))
+            .clinic(Some(a.clinic_id))
+            .new_values(&view);
+        tx.append_audit(&meta.audit(Some(p), change, now)).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+    .await;
+    result.map_err(|e| (e, req))
 }
 
 async fn step(
@@ -208,6 +253,12 @@ async fn reschedule_mine(
     let now = state.now();
     let mut tx = state.store.write().await?;
     let a = mine(tx.as_mut(), &p, id).await?;
+    if !tx.booking_settings(a.clinic_id).await?.patient_self_booking {
+        return Err(ApiError::new(
+            Code::SelfBookingDisabled,
+            "this clinic changes bookings by phone or at the desk",
+        ));
+    }
     let before = desk::appointment_view(tx.as_mut(), id).await?;
     desk::reschedule(tx.as_mut(), &a, b.start_at, Actor::Patient, now).await?;
     let view = desk::appointment_view(tx.as_mut(), id).await?;

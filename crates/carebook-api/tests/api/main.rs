@@ -5,6 +5,7 @@
 
 mod audit_trail;
 mod bad_input;
+mod booking_races;
 mod concurrency;
 mod documents;
 mod helpers;
