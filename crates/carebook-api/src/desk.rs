@@ -100,6 +100,7 @@ impl ServiceTerms {
 pub struct Candidate {
     pub provider: Provider,
     pub engagement: ProviderClinic,
+    pub name: String,
 }
 
 impl Candidate {
@@ -119,23 +120,27 @@ impl Candidate {
 }
 
 /// The providers bookable for the service at its clinic in `mode`, optionally only one.
+/// Patients booking online (`online`) see only providers whose credentials are verified.
 pub async fn candidates(
     tx: &mut dyn StoreTx,
     terms: &ServiceTerms,
     provider_id: Option<Uuid>,
     mode: Option<ConsultationMode>,
+    online: bool,
 ) -> ApiResult<Vec<Candidate>> {
     let all = tx
-        .eligible_providers(terms.clinic.id, terms.service.id)
+        .eligible_providers(terms.clinic.id, terms.service.id, provider_id)
         .await?;
     Ok(all
         .into_iter()
-        .map(|(provider, engagement)| Candidate {
-            provider,
-            engagement,
+        .map(|e| Candidate {
+            provider: e.provider,
+            engagement: e.engagement,
+            name: e.name,
         })
         .filter(|c| provider_id.is_none_or(|id| c.provider.id == id))
         .filter(|c| c.offers(mode))
+        .filter(|c| !online || c.provider.verification_status == "verified")
         .collect())
 }
 
@@ -306,6 +311,8 @@ pub struct BookingRequest {
     pub reason_for_visit: Option<String>,
     pub notes: Option<String>,
     pub booked_by: Uuid,
+    /// A patient booking for themselves: only verified providers.
+    pub online: bool,
 }
 
 /// Books inside `tx` (which the caller audits and commits) and returns the appointment.
@@ -317,7 +324,7 @@ pub async fn book(
 ) -> ApiResult<Appointment> {
     terms.check_bookable()?;
     let mode = terms.mode(req.mode)?;
-    let mut pool = candidates(tx, terms, req.provider_id, Some(mode)).await?;
+    let mut pool = candidates(tx, terms, req.provider_id, Some(mode), req.online).await?;
     if pool.is_empty() {
         return Err(ApiError::new(
             Code::NotBookable,
@@ -618,7 +625,8 @@ pub async fn reschedule(
     .map_err(transition_error)?;
     terms.check_bookable()?;
     let mode = ConsultationMode::parse(&appointment.mode);
-    let c = candidates(tx, &terms, Some(appointment.provider_id), mode)
+    let online = actor == Actor::Patient;
+    let c = candidates(tx, &terms, Some(appointment.provider_id), mode, online)
         .await?
         .pop()
         .ok_or_else(|| {

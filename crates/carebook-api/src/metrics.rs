@@ -2,6 +2,7 @@
 //! process, installed on first use.
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -33,11 +34,19 @@ pub async fn track(matched: Option<MatchedPath>, req: Request, next: Next) -> Re
     let route = matched
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
+    let took = start.elapsed();
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("carebook_http_requests_total", &labels).increment(1);
     metrics::histogram!("carebook_http_request_duration_seconds", &labels[..2])
-        .record(start.elapsed().as_secs_f64());
+        .record(took.as_secs_f64());
+    // The time spent in the server (authentication, handler, database, serialisation of the
+    // body), for clients and load tests to tell it from the network.
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={:.3}", took.as_secs_f64() * 1000.0)) {
+        res.headers_mut().insert(SERVER_TIMING, v);
+    }
     res
 }
+
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");

@@ -1,10 +1,14 @@
 //! Carebook's background work. `carebook serve` runs the worker in process unless told not to;
 //! `carebook worker` runs it alone.
 //!
-//! Today the worker keeps the token tables small: refresh tokens and one-time links past their
-//! expiry (plus a grace period, so a support agent can still see why a link failed) are
-//! deleted, with an audit record of how many. The job queue, reminders and notification
-//! delivery join here with the notifications work.
+//! Today the worker does two kinds of housekeeping:
+//! - every minute it releases unpaid bookings whose payment hold ran out (`pending_payment`
+//!   past `hold_expires_at`), cancelling each with an audit record, so their slots open again;
+//! - every `worker_interval_seconds` it keeps the token tables small: refresh tokens and
+//!   one-time links past their expiry (plus a grace period, so a support agent can still see
+//!   why a link failed) are deleted, with an audit record of how many.
+//!
+//! The job queue, reminders and notification delivery join here with the notifications work.
 
 use carebook_domain::audit::AuditRecord;
 use carebook_store::{Store, StoreResult};
@@ -31,25 +35,18 @@ pub async fn purge_spent_tokens(store: &Store, now: Timestamp) -> StoreResult<Pu
     if refresh_tokens + one_time_tokens == 0 {
         return Ok(PurgeReport::default()); // nothing changed: roll back, no audit noise
     }
-    tx.append_audit(&AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: now,
-        actor_user_id: None,
-        actor_role: Some("system".to_owned()),
-        action: "system.tokens_purged".to_owned(),
-        entity_type: "token".to_owned(),
-        entity_id: None,
-        clinic_id: None,
-        old_values: None,
-        new_values: Some(serde_json::json!({
+    tx.append_audit(&system_record(
+        now,
+        "system.tokens_purged",
+        "token",
+        None,
+        None,
+        serde_json::json!({
             "refresh_tokens": refresh_tokens,
             "one_time_tokens": one_time_tokens,
             "expired_before": before.to_string(),
-        })),
-        ip: None,
-        user_agent: None,
-        request_id: None,
-    })
+        }),
+    ))
     .await?;
     tx.commit().await?;
     Ok(PurgeReport {
@@ -58,7 +55,73 @@ pub async fn purge_spent_tokens(store: &Store, now: Timestamp) -> StoreResult<Pu
     })
 }
 
-/// Runs housekeeping every `every` until `shutdown` turns true.
+/// How often expired payment holds are released.
+pub const HOLD_SWEEP: Duration = Duration::from_secs(60);
+
+/// Why a released hold was cancelled.
+pub const HOLD_EXPIRED_REASON: &str = "payment not received in time";
+
+/// Cancels up to 200 unpaid bookings whose hold expired before `now`; returns how many.
+pub async fn release_expired_holds(store: &Store, now: Timestamp) -> StoreResult<usize> {
+    let mut tx = store.write().await?;
+    let expired = tx.expired_payment_holds(now, 200).await?;
+    let mut released = 0;
+    for a in expired {
+        let Some(c) = tx
+            .cancel_appointment(a.id, None, HOLD_EXPIRED_REASON, now)
+            .await?
+        else {
+            continue;
+        };
+        tx.append_audit(&system_record(
+            now,
+            "appointment.hold_expired",
+            "appointment",
+            Some(c.id.to_string()),
+            Some(c.clinic_id),
+            serde_json::json!({
+                "number": c.number,
+                "status": "cancelled",
+                "hold_expires_at": a.hold_expires_at.map(|t| t.to_string()),
+                "cancellation_reason": HOLD_EXPIRED_REASON,
+            }),
+        ))
+        .await?;
+        released += 1;
+    }
+    if released > 0 {
+        tx.commit().await?;
+    }
+    Ok(released)
+}
+
+fn system_record(
+    now: Timestamp,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<String>,
+    clinic_id: Option<Uuid>,
+    new_values: serde_json::Value,
+) -> AuditRecord {
+    AuditRecord {
+        id: Uuid::now_v7(),
+        occurred_at: now,
+        actor_user_id: None,
+        actor_role: Some("system".to_owned()),
+        action: action.to_owned(),
+        entity_type: entity_type.to_owned(),
+        entity_id,
+        clinic_id,
+        old_values: None,
+        new_values: Some(new_values),
+        ip: None,
+        user_agent: None,
+        request_id: None,
+    }
+}
+
+/// Runs housekeeping until `shutdown` turns true: hold releases every minute (or every
+/// `every`, when shorter), token purges every `every`.
 pub async fn run(
     store: Store,
     now: Arc<dyn Fn() -> Timestamp + Send + Sync>,
@@ -66,14 +129,24 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     tracing::info!(every_seconds = every.as_secs(), "worker started");
+    let tick = every.min(HOLD_SWEEP);
+    let mut last_purge: Option<std::time::Instant> = None;
     loop {
-        match purge_spent_tokens(&store, now()).await {
-            Ok(r) if r != PurgeReport::default() => tracing::info!(?r, "purged spent tokens"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "housekeeping pass failed; will retry"),
+        if last_purge.is_none_or(|t| t.elapsed() >= every) {
+            last_purge = Some(std::time::Instant::now());
+            match purge_spent_tokens(&store, now()).await {
+                Ok(r) if r != PurgeReport::default() => tracing::info!(?r, "purged spent tokens"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "housekeeping pass failed; will retry"),
+            }
+        }
+        match release_expired_holds(&store, now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "released expired payment holds"),
+            Err(e) => tracing::warn!(error = %e, "releasing payment holds failed; will retry"),
         }
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(tick) => {}
             _ = shutdown.changed() => break,
         }
         if *shutdown.borrow() {

@@ -138,6 +138,173 @@ async fn purges_only_spent_tokens(db: &TestDb) {
     );
 }
 
+async fn releases_only_expired_payment_holds(db: &TestDb) {
+    use carebook_domain::schedule::lifecycle::{AppointmentStatus, Priority};
+    use carebook_store::scheduling::*;
+    let now = t0();
+    let clinic = Clinic {
+        id: Uuid::now_v7(),
+        name: "Hold Clinic".into(),
+        slug: "hold-clinic".into(),
+        timezone: "Africa/Nairobi".into(),
+        address_line: None,
+        city: None,
+        region: None,
+        country: None,
+        postal_code: None,
+        latitude: None,
+        longitude: None,
+        phone: None,
+        email: None,
+        website: None,
+        status: "active".into(),
+        patient_self_registration: false,
+        currency: "KES".into(),
+        profile: Default::default(),
+        created_at: now,
+        updated_at: now,
+    };
+    let u = User::new(
+        Uuid::now_v7(),
+        "dr@hold.test".into(),
+        "Dr".into(),
+        Role::Provider,
+        Some(clinic.id),
+        now,
+    );
+    let provider = Provider::new(Uuid::now_v7(), u.id, now);
+    let patient = Patient {
+        id: Uuid::now_v7(),
+        user_id: None,
+        name: "P".into(),
+        email: None,
+        phone: None,
+        date_of_birth: None,
+        gender: None,
+        preferred_language: "en".into(),
+        notification_opt_out: false,
+        is_active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let hold = |hour: i64, expires: Timestamp| {
+        let start = now + SignedDuration::from_hours(hour);
+        NewAppointment {
+            appointment: Appointment {
+                id: Uuid::now_v7(),
+                clinic_id: clinic.id,
+                number: String::new(),
+                patient_id: patient.id,
+                provider_id: provider.id,
+                service_id: None,
+                status: AppointmentStatus::PendingPayment,
+                priority: Priority::Standard,
+                mode: "in_person".into(),
+                start_at: start,
+                end_at: start + SignedDuration::from_mins(30),
+                busy_start_at: start,
+                busy_end_at: start + SignedDuration::from_mins(30),
+                local_date: start.to_zoned(jiff::tz::TimeZone::UTC).date(),
+                over_daily_cap: false,
+                reason_for_visit: None,
+                notes: None,
+                fee_minor: None,
+                currency: None,
+                hold_expires_at: Some(expires),
+                assigned_from_waitlist: false,
+                booked_by_user_id: None,
+                confirmed_at: None,
+                checked_in_at: None,
+                started_at: None,
+                completed_at: None,
+                cancelled_at: None,
+                cancelled_by: None,
+                cancellation_reason: None,
+                created_at: now,
+                updated_at: now,
+            },
+            booked_on: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            daily_cap: None,
+        }
+    };
+    let expired = hold(2, now - SignedDuration::from_mins(1));
+    let live = hold(4, now + SignedDuration::from_mins(10));
+    let mut tx = db.store.write().await.unwrap();
+    tx.insert_clinic(&clinic).await.unwrap();
+    tx.insert_user(&u).await.unwrap();
+    tx.insert_provider(&provider).await.unwrap();
+    tx.insert_patient(&patient).await.unwrap();
+    assert!(tx.book_appointment(&expired).await.unwrap().is_booked());
+    assert!(tx.book_appointment(&live).await.unwrap().is_booked());
+    tx.append_audit(&AuditRecord {
+        id: Uuid::now_v7(),
+        occurred_at: now,
+        actor_user_id: None,
+        actor_role: None,
+        action: "setup".into(),
+        entity_type: "test".into(),
+        entity_id: None,
+        clinic_id: None,
+        old_values: None,
+        new_values: None,
+        ip: None,
+        user_agent: None,
+        request_id: None,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(
+        carebook_jobs::release_expired_holds(&db.store, now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        carebook_jobs::release_expired_holds(&db.store, now)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let mut tx = db.store.read().await.unwrap();
+    let gone = tx
+        .get_appointment(expired.appointment.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.status, AppointmentStatus::Cancelled);
+    assert_eq!(
+        gone.cancellation_reason.as_deref(),
+        Some(carebook_jobs::HOLD_EXPIRED_REASON)
+    );
+    let kept = tx
+        .get_appointment(live.appointment.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.status, AppointmentStatus::PendingPayment);
+    let day = kept.local_date;
+    assert_eq!(
+        tx.provider_day_load(provider.id, day).await.unwrap(),
+        1,
+        "the cap counts only the live hold"
+    );
+    let events = tx
+        .list_audit(
+            &AuditFilter::default(),
+            PageRequest {
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(events[0].record.action, "appointment.hold_expired");
+}
+
 both_backends! {
     housekeeping => purges_only_spent_tokens,
+    holds => releases_only_expired_payment_holds,
 }

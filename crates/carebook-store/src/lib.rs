@@ -52,8 +52,14 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub enum Store {
     Postgres(PgPool),
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteQueue),
 }
+
+/// SQLite's writers wait their turn here, first come first served, before `BEGIN IMMEDIATE`:
+/// an in-process queue is fair and wakes the next writer at once, where SQLite's own busy
+/// handler sleeps and retries (other processes on the same file still fall back to it).
+#[derive(Clone, Debug, Default)]
+pub struct WriteQueue(std::sync::Arc<tokio::sync::Mutex<()>>);
 
 impl Store {
     /// Connects to `postgres://…` or `sqlite://…` (the SQLite file is created if missing).
@@ -62,9 +68,10 @@ impl Store {
             Some(Backend::Postgres) => Ok(Store::Postgres(
                 postgres::connect(url, max_connections).await?,
             )),
-            Some(Backend::Sqlite) => {
-                Ok(Store::Sqlite(sqlite::connect(url, max_connections).await?))
-            }
+            Some(Backend::Sqlite) => Ok(Store::Sqlite(
+                sqlite::connect(url, max_connections).await?,
+                WriteQueue::default(),
+            )),
             None => Err(StoreError::Invalid(
                 "database URL must start with postgres:// or sqlite://".to_owned(),
             )),
@@ -74,7 +81,7 @@ impl Store {
     pub fn backend(&self) -> Backend {
         match self {
             Store::Postgres(_) => Backend::Postgres,
-            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Sqlite(..) => Backend::Sqlite,
         }
     }
 
@@ -82,7 +89,7 @@ impl Store {
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
             Store::Postgres(p) => postgres::migrate(p).await,
-            Store::Sqlite(p) => sqlite::migrate(p).await,
+            Store::Sqlite(p, _) => sqlite::migrate(p).await,
         }
     }
 
@@ -90,7 +97,10 @@ impl Store {
     pub async fn write(&self) -> StoreResult<Box<dyn StoreTx>> {
         Ok(match self {
             Store::Postgres(p) => Box::new(postgres::PgTx::begin(p).await?),
-            Store::Sqlite(p) => Box::new(sqlite::SqliteTx::begin_write(p).await?),
+            Store::Sqlite(p, queue) => {
+                let turn = queue.0.clone().lock_owned().await;
+                Box::new(sqlite::SqliteTx::begin_write(p, turn).await?)
+            }
         })
     }
 
@@ -98,14 +108,14 @@ impl Store {
     pub async fn read(&self) -> StoreResult<Box<dyn StoreTx>> {
         Ok(match self {
             Store::Postgres(p) => Box::new(postgres::PgTx::begin(p).await?),
-            Store::Sqlite(p) => Box::new(sqlite::SqliteTx::begin_read(p).await?),
+            Store::Sqlite(p, _) => Box::new(sqlite::SqliteTx::begin_read(p).await?),
         })
     }
 
     pub async fn close(&self) {
         match self {
             Store::Postgres(p) => p.close().await,
-            Store::Sqlite(p) => p.close().await,
+            Store::Sqlite(p, _) => p.close().await,
         }
     }
 }

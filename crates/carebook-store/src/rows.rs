@@ -235,6 +235,16 @@ pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
     })
 }
 
+pub(crate) fn booked_span<R: RowExt>(r: &R) -> StoreResult<BookedSpan> {
+    Ok(BookedSpan {
+        id: r.uuid("id")?,
+        provider_id: r.uuid("provider_id")?,
+        start_at: r.ts("start_at")?,
+        busy_start_at: r.ts("busy_start_at")?,
+        busy_end_at: r.ts("busy_end_at")?,
+    })
+}
+
 pub(crate) fn provider<R: RowExt>(r: &R) -> StoreResult<Provider> {
     Ok(Provider {
         id: r.uuid("id")?,

@@ -446,18 +446,18 @@ macro_rules! impl_schedule_tx {
                 span: (Timestamp, Timestamp),
             ) -> StoreResult<Vec<(Uuid, ScheduleFacts)>> {
                 let rules = sqlx::query(
-                    "SELECT r.* FROM availability_rules r JOIN provider_services ps ON ps.provider_id = r.provider_id \
-                     AND ps.service_id = $2 AND ps.is_active WHERE r.clinic_id = $1 AND r.is_active \
-                     ORDER BY r.provider_id, r.day_of_week, r.start_time",
+                    "SELECT r.* FROM availability_rules r WHERE r.provider_id IN \
+                     (SELECT ps.provider_id FROM provider_services ps WHERE ps.service_id = $2 AND ps.is_active) \
+                     AND r.clinic_id = $1 AND r.is_active ORDER BY r.provider_id, r.day_of_week, r.start_time",
                 )
                 .bind(clinic_id)
                 .bind(service_id)
                 .fetch_all(&mut *self.tx)
                 .await?;
                 let exceptions = sqlx::query(
-                    "SELECT e.* FROM availability_exceptions e JOIN provider_services ps ON ps.provider_id = e.provider_id \
-                     AND ps.service_id = $2 AND ps.is_active WHERE e.clinic_id = $1 AND e.date >= $3 AND e.date <= $4 \
-                     ORDER BY e.provider_id, e.date",
+                    "SELECT e.* FROM availability_exceptions e WHERE e.provider_id IN \
+                     (SELECT ps.provider_id FROM provider_services ps WHERE ps.service_id = $2 AND ps.is_active) \
+                     AND e.clinic_id = $1 AND e.date >= $3 AND e.date <= $4 ORDER BY e.provider_id, e.date",
                 )
                 .bind(clinic_id)
                 .bind(service_id)
@@ -466,10 +466,10 @@ macro_rules! impl_schedule_tx {
                 .fetch_all(&mut *self.tx)
                 .await?;
                 let time_off = sqlx::query(
-                    "SELECT t.* FROM provider_time_off t JOIN provider_services ps ON ps.provider_id = t.provider_id \
-                     AND ps.service_id = $2 AND ps.is_active WHERE t.status = 'approved' \
-                     AND (t.clinic_id IS NULL OR t.clinic_id = $1) AND t.starts_at < $4 AND t.ends_at > $3 \
-                     ORDER BY t.provider_id, t.starts_at",
+                    "SELECT t.* FROM provider_time_off t WHERE t.provider_id IN \
+                     (SELECT ps.provider_id FROM provider_services ps WHERE ps.service_id = $2 AND ps.is_active) \
+                     AND t.status = 'approved' AND (t.clinic_id IS NULL OR t.clinic_id = $1) \
+                     AND t.starts_at < $4 AND t.ends_at > $3 ORDER BY t.provider_id, t.starts_at",
                 )
                 .bind(clinic_id)
                 .bind(service_id)
@@ -478,8 +478,10 @@ macro_rules! impl_schedule_tx {
                 .fetch_all(&mut *self.tx)
                 .await?;
                 let bookings = sqlx::query(concat!(
-                    "SELECT a.* FROM appointments a JOIN provider_services ps ON ps.provider_id = a.provider_id \
-                     AND ps.service_id = $1 AND ps.is_active WHERE a.status IN ",
+                    "SELECT a.id, a.provider_id, a.start_at, a.busy_start_at, a.busy_end_at \
+                     FROM appointments a WHERE a.provider_id IN \
+                     (SELECT ps.provider_id FROM provider_services ps WHERE ps.service_id = $1 AND ps.is_active) \
+                     AND a.status IN ",
                     $crate::scheduling::active_statuses!(),
                     " AND a.busy_start_at < $3 AND a.busy_end_at > $2 ORDER BY a.provider_id, a.busy_start_at"
                 ))
@@ -502,7 +504,7 @@ macro_rules! impl_schedule_tx {
                     by.entry(t.provider_id).or_default().time_off.push(t);
                 }
                 for a in &bookings {
-                    let a = rows::appointment(a)?;
+                    let a = rows::booked_span(a)?;
                     by.entry(a.provider_id).or_default().bookings.push(a);
                 }
                 Ok(by.into_iter().collect())

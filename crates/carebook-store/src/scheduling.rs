@@ -486,6 +486,26 @@ pub struct TimeOff {
     pub updated_at: Timestamp,
 }
 
+/// An active appointment as the slot search reads it: the time it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BookedSpan {
+    pub id: Uuid,
+    pub provider_id: Uuid,
+    pub start_at: Timestamp,
+    /// With the service's buffers.
+    pub busy_start_at: Timestamp,
+    pub busy_end_at: Timestamp,
+}
+
+/// A provider who can be booked for a service at a clinic, with the engagement's terms and
+/// the provider's name.
+#[derive(Debug, Clone)]
+pub struct EligibleProvider {
+    pub provider: Provider,
+    pub engagement: ProviderClinic,
+    pub name: String,
+}
+
 /// Everything the slot search needs about one provider at one clinic over a period.
 #[derive(Debug, Clone, Default)]
 pub struct ScheduleFacts {
@@ -494,7 +514,7 @@ pub struct ScheduleFacts {
     /// Approved time off at this clinic or at all clinics.
     pub time_off: Vec<TimeOff>,
     /// Active appointments of the provider at any clinic (one person, one place).
-    pub bookings: Vec<Appointment>,
+    pub bookings: Vec<BookedSpan>,
 }
 
 /// A new time for an existing appointment.

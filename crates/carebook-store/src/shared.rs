@@ -820,19 +820,23 @@ macro_rules! impl_store_tx {
                 rows.iter().map(rows::service).collect()
             }
 
-            async fn eligible_providers(&mut self, clinic_id: Uuid, service_id: Uuid) -> StoreResult<Vec<(Provider, ProviderClinic)>> {
+            async fn eligible_providers(&mut self, clinic_id: Uuid, service_id: Uuid, provider_id: Option<Uuid>) -> StoreResult<Vec<EligibleProvider>> {
                 let rows = sqlx::query(
-                    concat!("SELECT p.*, ", $crate::shared::pc_columns!(), " FROM providers p \
+                    concat!("SELECT p.*, u.name AS user_name, ", $crate::shared::pc_columns!(), " FROM providers p \
+                     JOIN users u ON u.id = p.user_id \
                      JOIN provider_clinics pc ON pc.provider_id = p.id AND pc.clinic_id = $1 \
                           AND pc.status = 'active' AND pc.booking_enabled \
                      JOIN provider_services ps ON ps.provider_id = p.id AND ps.service_id = $2 AND ps.is_active \
-                     WHERE p.is_active ORDER BY p.id"),
+                     WHERE p.is_active AND ($3 IS NULL OR p.id = $3) ORDER BY p.id"),
                 )
                 .bind(clinic_id)
                 .bind(service_id)
+                .bind(provider_id)
                 .fetch_all(&mut *self.tx)
                 .await?;
-                rows.iter().map(|r| Ok((rows::provider(r)?, rows::provider_clinic(r)?))).collect()
+                rows.iter()
+                    .map(|r| Ok(EligibleProvider { provider: rows::provider(r)?, engagement: rows::provider_clinic(r)?, name: r.text("user_name")? }))
+                    .collect()
             }
 
             async fn booking_settings(&mut self, clinic_id: Uuid) -> StoreResult<BookingSettings> {
@@ -1207,7 +1211,20 @@ macro_rules! impl_store_tx {
                 .bind(enc_ts(span.1))
                 .fetch_all(&mut *self.tx)
                 .await?;
-                let bookings = self.provider_bookings(provider_id, span.0, span.1).await?;
+                let bookings = sqlx::query(concat!(
+                    "SELECT id, provider_id, start_at, busy_start_at, busy_end_at FROM appointments \
+                     WHERE provider_id = $1 AND status IN ",
+                    $crate::scheduling::active_statuses!(),
+                    " AND busy_start_at < $3 AND busy_end_at > $2 ORDER BY busy_start_at"
+                ))
+                .bind(provider_id)
+                .bind(enc_ts(span.0))
+                .bind(enc_ts(span.1))
+                .fetch_all(&mut *self.tx)
+                .await?
+                .iter()
+                .map(rows::booked_span)
+                .collect::<StoreResult<Vec<_>>>()?;
                 Ok(ScheduleFacts {
                     rules: rules.iter().map(rows::availability_rule).collect::<StoreResult<_>>()?,
                     exceptions: exceptions.iter().map(rows::availability_exception).collect::<StoreResult<_>>()?,

@@ -45,16 +45,22 @@ pub(crate) struct SqliteTx {
     wrote: bool,
     audited: bool,
     refused: bool,
+    /// A write transaction's turn in the process's write queue, released when it ends.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl SqliteTx {
     /// A write transaction: takes the database's write lock up front.
-    pub(crate) async fn begin_write(pool: &SqlitePool) -> StoreResult<Self> {
+    pub(crate) async fn begin_write(
+        pool: &SqlitePool,
+        turn: tokio::sync::OwnedMutexGuard<()>,
+    ) -> StoreResult<Self> {
         Ok(Self {
             tx: pool.begin_with("BEGIN IMMEDIATE").await?,
             wrote: false,
             audited: false,
             refused: false,
+            _turn: Some(turn),
         })
     }
 
@@ -65,6 +71,7 @@ impl SqliteTx {
             wrote: false,
             audited: false,
             refused: false,
+            _turn: None,
         })
     }
 }

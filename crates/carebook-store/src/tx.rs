@@ -168,12 +168,13 @@ pub trait StoreTx: crate::ScheduleTx + Send {
         include_inactive: bool,
     ) -> StoreResult<Vec<Service>>;
     /// Providers who can be booked for a service at a clinic: active, with a live engagement
-    /// there that takes bookings, and linked to the service.
+    /// there that takes bookings, and linked to the service; only `provider_id` when given.
     async fn eligible_providers(
         &mut self,
         clinic_id: Uuid,
         service_id: Uuid,
-    ) -> StoreResult<Vec<(Provider, ProviderClinic)>>;
+        provider_id: Option<Uuid>,
+    ) -> StoreResult<Vec<EligibleProvider>>;
     /// The clinic's booking rules, or the defaults when it has set none.
     async fn booking_settings(&mut self, clinic_id: Uuid) -> StoreResult<BookingSettings>;
     /// Saves the clinic's booking rules, stamped `now`.

@@ -934,8 +934,11 @@ async fn who_can_be_booked_for_what(db: &TestDb) {
             .buffer_after_minutes,
         5
     );
-    let eligible = tx.eligible_providers(w.clinic, consult.id).await.unwrap();
-    let mut ids: Vec<Uuid> = eligible.iter().map(|(p, _)| p.id).collect();
+    let eligible = tx
+        .eligible_providers(w.clinic, consult.id, None)
+        .await
+        .unwrap();
+    let mut ids: Vec<Uuid> = eligible.iter().map(|e| e.provider.id).collect();
     ids.sort();
     let mut want = vec![w.providers[0], w.providers[1]];
     want.sort();
@@ -946,14 +949,28 @@ async fn who_can_be_booked_for_what(db: &TestDb) {
     assert!(
         eligible
             .iter()
-            .all(|(_, pc)| pc.clinic_id == w.clinic && pc.booking_enabled)
+            .all(|e| e.engagement.clinic_id == w.clinic && e.engagement.booking_enabled)
     );
     assert!(
-        tx.eligible_providers(Uuid::now_v7(), consult.id)
+        tx.eligible_providers(Uuid::now_v7(), consult.id, None)
             .await
             .unwrap()
             .is_empty(),
         "not at another clinic"
+    );
+    let one = tx
+        .eligible_providers(w.clinic, consult.id, Some(w.providers[1]))
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].provider.id, w.providers[1]);
+    assert!(one[0].name.starts_with("Dr "));
+    assert!(
+        tx.eligible_providers(w.clinic, consult.id, Some(w.providers[2]))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not linked to the service"
     );
 
     let defaults = tx.booking_settings(w.clinic).await.unwrap();

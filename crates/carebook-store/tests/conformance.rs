@@ -567,7 +567,7 @@ async fn the_audit_log_is_append_only_and_chained(db: &TestDb) {
     for sql in [update, delete] {
         let refused = match &db.store {
             Store::Postgres(p) => sqlx::query(sql).execute(p).await.is_err(),
-            Store::Sqlite(p) => sqlx::query(sql).execute(p).await.is_err(),
+            Store::Sqlite(p, _) => sqlx::query(sql).execute(p).await.is_err(),
         };
         assert!(refused, "{sql} must be refused");
     }
@@ -584,7 +584,7 @@ async fn the_audit_log_is_append_only_and_chained(db: &TestDb) {
                 .unwrap();
             sqlx::query(update).execute(p).await.unwrap();
         }
-        Store::Sqlite(p) => {
+        Store::Sqlite(p, _) => {
             sqlx::query("DROP TRIGGER audit_log_no_update")
                 .execute(p)
                 .await

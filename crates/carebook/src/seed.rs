@@ -528,7 +528,7 @@ mod tests {
             let now: Timestamp = day.parse().unwrap();
             assert!(demo(&db.store, false, now).await.unwrap() > 100);
             let statuses: Vec<String> = match &db.store {
-                Store::Sqlite(p) => {
+                Store::Sqlite(p, _) => {
                     sqlx::query_scalar("SELECT DISTINCT status FROM appointments ORDER BY status")
                         .fetch_all(p)
                         .await
@@ -551,7 +551,7 @@ mod tests {
                 .find(|s| s.name == "General consultation")
                 .unwrap();
             assert_eq!(
-                tx.eligible_providers(nairobi.id, consult.id)
+                tx.eligible_providers(nairobi.id, consult.id, None)
                     .await
                     .unwrap()
                     .len(),
@@ -571,7 +571,7 @@ mod tests {
                 .find(|s| s.name == "General consultation")
                 .unwrap();
             assert_eq!(
-                tx.eligible_providers(mombasa.id, there.id)
+                tx.eligible_providers(mombasa.id, there.id, None)
                     .await
                     .unwrap()
                     .len(),

@@ -115,7 +115,7 @@ async fn operator_commands(db: &TestDb) {
                 .await
                 .unwrap()
         }
-        Store::Sqlite(p) => {
+        Store::Sqlite(p, _) => {
             sqlx::query_scalar("SELECT DISTINCT status FROM appointments ORDER BY status")
                 .fetch_all(p)
                 .await
@@ -149,7 +149,7 @@ async fn operator_commands(db: &TestDb) {
                 .await
                 .unwrap();
         }
-        Store::Sqlite(p) => {
+        Store::Sqlite(p, _) => {
             sqlx::query("DROP TRIGGER audit_log_no_update")
                 .execute(p)
                 .await

@@ -188,6 +188,7 @@ async fn create_appointment(
         reason_for_visit,
         notes,
         booked_by: p.user_id,
+        online: false,
     };
     let mut attempt = 1;
     loop {

@@ -137,6 +137,7 @@ async fn book_once(
         reason_for_visit,
         notes,
         booked_by: p.user_id,
+        online: true,
     };
     let result: ApiResult<AppointmentView> = async {
         let now = state.now();

@@ -6,7 +6,6 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::meta::{Change, RequestMeta};
-use crate::routes::catalog::text;
 use crate::schedule_views::{PatientPage, PatientView};
 use crate::scope::Scope;
 use crate::state::AppState;
@@ -121,6 +120,27 @@ async fn list_patients(
     }))
 }
 
+/// Gender as patients state it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Female,
+    Male,
+    Other,
+    PreferNotToSay,
+}
+
+impl Gender {
+    fn as_str(self) -> &'static str {
+        match self {
+            Gender::Female => "female",
+            Gender::Male => "male",
+            Gender::Other => "other",
+            Gender::PreferNotToSay => "prefer_not_to_say",
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePatient {
@@ -130,7 +150,7 @@ pub struct CreatePatient {
     pub phone: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
     pub date_of_birth: Option<Date>,
-    pub gender: Option<String>,
+    pub gender: Option<Gender>,
     pub preferred_language: Option<LanguageCode>,
     #[serde(default)]
     pub notification_opt_out: bool,
@@ -161,7 +181,7 @@ async fn create_patient(
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
-    let gender = text("gender", b.gender, 30, &mut errors);
+    let gender = b.gender.map(|g| g.as_str().to_owned());
     if b.date_of_birth
         .is_some_and(|d| d > now.to_zoned(jiff::tz::TimeZone::UTC).date())
     {

@@ -3,6 +3,7 @@
 //! booking is checked against, so a start offered here is a start that can be booked. When
 //! nothing is free the answer says why.
 
+use crate::auth::Principal;
 use crate::desk::{self, ServiceTerms};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
@@ -10,9 +11,8 @@ use crate::schedule_enums::{ConsultationMode, NoSlotReasonName};
 use crate::schedule_views::local;
 use crate::state::AppState;
 use axum::extract::State;
+use carebook_domain::Role;
 use carebook_domain::schedule::NoSlotReason;
-use carebook_store::models::PageRequest;
-use carebook_store::scheduling::ProviderFilter;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -71,16 +71,6 @@ impl From<NoSlotReason> for EmptyReason {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SlotView {
-    #[schema(value_type = String, format = DateTime)]
-    pub start: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub end: Timestamp,
-    /// The start on the clinic's wall clock, `YYYY-MM-DDTHH:MM`.
-    pub local_start: String,
-}
-
 /// A free start and who is free then.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FreeSlotView {
@@ -88,15 +78,19 @@ pub struct FreeSlotView {
     pub start: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub end: Timestamp,
+    /// The start on the clinic's wall clock, `YYYY-MM-DDTHH:MM`.
     pub local_start: String,
+    /// The providers free at that start (a booking without a provider takes one of them).
     pub provider_ids: Vec<Uuid>,
 }
 
+/// One provider's day in the search.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DayView {
     #[schema(value_type = String, format = Date)]
     pub date: Date,
-    pub slots: Vec<SlotView>,
+    /// How many free starts the provider has that day (listed in `slots`).
+    pub free: u32,
     /// Set when the day offers nothing.
     pub reason: Option<NoSlotReasonName>,
 }
@@ -105,6 +99,8 @@ pub struct DayView {
 pub struct ProviderSlotsView {
     pub provider_id: Uuid,
     pub name: String,
+    /// Free starts over the whole range.
+    pub free: u32,
     pub days: Vec<DayView>,
 }
 
@@ -121,16 +117,18 @@ pub struct SlotSearchView {
     pub duration_minutes: u32,
     /// Every free start, earliest first, with the providers free then.
     pub slots: Vec<FreeSlotView>,
-    /// Each searched provider's days, with the reason of every empty one.
+    /// Each searched provider's days: how many starts are free, or why none is.
     pub providers: Vec<ProviderSlotsView>,
     /// Set when `slots` is empty: the most common reason over the searched days.
     pub reason: Option<EmptyReason>,
 }
 
-/// Free start times for a service.
+/// Free start times for a service. Patients and family members see only verified providers,
+/// as they can book only those.
 #[utoipa::path(get, path = "/api/v1/slots", tag = "scheduling", params(SlotParams), responses((status = 200, body = SlotSearchView)))]
 async fn search_slots(
     State(state): State<AppState>,
+    p: Principal,
     Query(q): Query<SlotParams>,
 ) -> ApiResult<Json<SlotSearchView>> {
     let now = state.now();
@@ -153,29 +151,10 @@ async fn search_slots(
         ));
     }
     let candidates = if terms.service.is_active && terms.clinic.status == "active" {
-        desk::candidates(tx.as_mut(), &terms, q.provider_id, q.mode).await?
+        let online = matches!(p.role, Role::Patient | Role::FamilyMember);
+        desk::candidates(tx.as_mut(), &terms, q.provider_id, q.mode, online).await?
     } else {
         vec![]
-    };
-    let names: BTreeMap<Uuid, String> = if candidates.is_empty() {
-        BTreeMap::new()
-    } else {
-        let filter = ProviderFilter {
-            clinic_id: Some(terms.clinic.id),
-            service_id: Some(terms.service.id),
-            ..Default::default()
-        };
-        tx.search_providers(
-            &filter,
-            PageRequest {
-                after: None,
-                limit: 10_000,
-            },
-        )
-        .await?
-        .into_iter()
-        .map(|l| (l.provider.id, l.name))
-        .collect()
     };
     let found = desk::search(tx.as_mut(), &terms, candidates, q.mode, (from, to), now).await?;
     let tz = &terms.tz;
@@ -185,6 +164,7 @@ async fn search_slots(
     for pd in &found {
         let id = pd.candidate.provider.id;
         let mut days = vec![];
+        let mut free = 0;
         for d in &pd.days {
             for s in &d.slots {
                 merged.entry(s.start).or_insert((s.end, vec![])).1.push(id);
@@ -192,23 +172,18 @@ async fn search_slots(
             if let Some(r) = d.reason {
                 reasons.entry(reason_key(r)).or_insert((0, r)).0 += 1;
             }
+            let n = d.slots.len() as u32;
+            free += n;
             days.push(DayView {
                 date: d.date,
-                slots: d
-                    .slots
-                    .iter()
-                    .map(|s| SlotView {
-                        start: s.start,
-                        end: s.end,
-                        local_start: local(s.start, tz),
-                    })
-                    .collect(),
+                free: n,
                 reason: d.reason.map(Into::into),
             });
         }
         providers.push(ProviderSlotsView {
             provider_id: id,
-            name: names.get(&id).cloned().unwrap_or_default(),
+            name: pd.candidate.name.clone(),
+            free,
             days,
         });
     }

@@ -87,6 +87,7 @@ impl TestApp {
         let now = self.now();
         let mut p = Provider::new(Uuid::now_v7(), user.id, now);
         p.emergency_enabled = true;
+        p.verification_status = "verified".into();
         let pc = ProviderClinic {
             is_primary: true,
             consultation_modes: vec!["in_person".into(), "video".into()],

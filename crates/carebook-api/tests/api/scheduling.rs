@@ -363,8 +363,44 @@ async fn patients_book_for_themselves_within_the_rules(db: &TestDb) {
         .await;
     assert_eq!(r.code(), "forbidden");
 
-    // A clinic that takes no online bookings.
+    // Providers whose credentials are not verified are not offered to patients online.
+    let (_, unverified) = app.provider_at(app.clinic.id, None, &[&service]).await;
     let (_, admin) = app.signed_in(Role::Admin).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/providers/{}", unverified.id),
+            Some(&admin),
+            Some(json!({"verification_status": "pending"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post(
+            "/api/v1/me/appointments",
+            Some(&token),
+            json!({"service_id": service.id, "provider_id": unverified.id, "start_at": at(later(), 12, 0).to_string()}),
+        )
+        .await;
+    assert_eq!(r.code(), "not_bookable");
+    let search = slots(&app, &token, service.id, "2026-11-27").await;
+    assert!(
+        search["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["provider_id"] != json!(unverified.id))
+    );
+    let staff_view = slots(&app, &admin, service.id, "2026-11-27").await;
+    assert!(
+        staff_view["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["provider_id"] == json!(unverified.id))
+    );
+
+    // A clinic that takes no online bookings.
     let r = app
         .call(
             Method::PATCH,
