@@ -413,9 +413,9 @@ async fn authenticate(
         })?;
     let claims = jwt::verify(&state.config.jwt_secret, token.trim(), state.now())
         .ok_or_else(|| ApiError::unauthenticated("the access token is invalid or expired"))?;
-    let mut tx = state.store.read().await?;
-    let user = tx
-        .get_user(claims.sub)
+    let user = state
+        .store
+        .user(claims.sub)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("the account no longer exists"))?;
     if !user.is_active {

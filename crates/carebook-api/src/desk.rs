@@ -101,6 +101,7 @@ pub struct Candidate {
     pub provider: Provider,
     pub engagement: ProviderClinic,
     pub name: String,
+    pub service_fee: Option<(i64, String)>,
 }
 
 impl Candidate {
@@ -137,6 +138,7 @@ pub async fn candidates(
             provider: e.provider,
             engagement: e.engagement,
             name: e.name,
+            service_fee: e.service_fee,
         })
         .filter(|c| provider_id.is_none_or(|id| c.provider.id == id))
         .filter(|c| c.offers(mode))
@@ -315,13 +317,15 @@ pub struct BookingRequest {
     pub online: bool,
 }
 
-/// Books inside `tx` (which the caller audits and commits) and returns the appointment.
+/// Books inside `tx` (which the caller audits and commits) for `patient` (the request's),
+/// and returns the appointment with the names a view shows.
 pub async fn book(
     tx: &mut dyn StoreTx,
     terms: &ServiceTerms,
     req: &BookingRequest,
+    patient: &carebook_store::models::Patient,
     now: Timestamp,
-) -> ApiResult<Appointment> {
+) -> ApiResult<AppointmentListing> {
     terms.check_bookable()?;
     let mode = terms.mode(req.mode)?;
     let mut pool = candidates(tx, terms, req.provider_id, Some(mode), req.online).await?;
@@ -347,9 +351,11 @@ pub async fn book(
         .collect();
     let date = terms.local_date(req.start);
     // The least loaded provider first when any will do.
-    let mut loads = Vec::with_capacity(pool.len());
-    for c in &pool {
-        loads.push(tx.provider_day_load(c.provider.id, date).await?);
+    let mut loads = vec![0; pool.len()];
+    if pool.len() > 1 {
+        for (i, c) in pool.iter().enumerate() {
+            loads[i] = tx.provider_day_load(c.provider.id, date).await?;
+        }
     }
     // Equally loaded providers in random order, so concurrent "any provider" bookings of the
     // same time spread over them instead of all racing for the first.
@@ -400,7 +406,7 @@ pub async fn book(
         );
     };
     let c = pool.swap_remove(i);
-    let (fee_minor, currency) = fee(tx, &c, s).await?;
+    let (fee_minor, currency) = fee(&c, s);
     let appointment = Appointment {
         id: Uuid::now_v7(),
         clinic_id: terms.clinic.id,
@@ -454,9 +460,15 @@ pub async fn book(
         BookingOutcome::Booked { number } => {
             tx.link_patient_clinic(req.patient_id, terms.clinic.id, now)
                 .await?;
-            return Ok(Appointment {
-                number,
-                ..appointment
+            return Ok(AppointmentListing {
+                appointment: Appointment {
+                    number,
+                    ..appointment
+                },
+                patient_name: patient.name.clone(),
+                patient_phone: patient.phone.clone(),
+                provider_name: c.name.clone(),
+                service_name: Some(s.name.clone()),
             });
         }
         // Another booking committed between our read and our insert.
@@ -499,25 +511,16 @@ pub const ANY_PROVIDER_ATTEMPTS: usize = 3;
 
 /// The fee of a booking: the provider's own for the service, else their fee at the clinic,
 /// else the service's, else their default.
-async fn fee(
-    tx: &mut dyn StoreTx,
-    c: &Candidate,
-    s: &Service,
-) -> ApiResult<(Option<i64>, Option<String>)> {
-    let own = tx
-        .provider_services(c.provider.id)
-        .await?
-        .into_iter()
-        .find(|ps| ps.service_id == s.id && ps.fee_minor.is_some());
-    Ok(match own {
-        Some(ps) => (ps.fee_minor, ps.currency),
+fn fee(c: &Candidate, s: &Service) -> (Option<i64>, Option<String>) {
+    match &c.service_fee {
+        Some((minor, currency)) => (Some(*minor), Some(currency.clone())),
         None if c.engagement.consultation_fee_minor.is_some() => (
             c.engagement.consultation_fee_minor,
             c.engagement.currency.clone(),
         ),
         None if s.fee_minor.is_some() => (s.fee_minor, s.currency.clone()),
         None => (c.provider.default_fee_minor, c.provider.currency.clone()),
-    })
+    }
 }
 
 /// The 409 for a refused booking, with the next free starts of the searched providers.

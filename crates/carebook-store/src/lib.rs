@@ -112,6 +112,15 @@ impl Store {
         })
     }
 
+    /// One account by id, read in a single statement: what every authenticated request
+    /// needs, without the round trips of a transaction.
+    pub async fn user(&self, id: uuid::Uuid) -> StoreResult<Option<models::User>> {
+        match self {
+            Store::Postgres(p) => postgres::user(p, id).await,
+            Store::Sqlite(p, _) => sqlite::user(p, id).await,
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Store::Postgres(p) => p.close().await,

@@ -17,6 +17,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// `appointments` carries exclusion constraints against overlaps (migration 0002).
+const EXCLUSION_CONSTRAINTS: bool = true;
+
 /// Any constant works; it only has to be the same for every writer of the audit chain.
 const AUDIT_CHAIN_LOCK: i64 = 0x6361_7265_626f_6f6b; // "carebook"
 
@@ -27,6 +30,15 @@ pub(crate) async fn connect(url: &str, max_connections: u32) -> StoreResult<PgPo
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(opts)
         .await?)
+}
+
+/// One account by id, in one statement outside any transaction.
+pub(crate) async fn user(pool: &PgPool, id: Uuid) -> StoreResult<Option<User>> {
+    let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(rows::user).transpose()
 }
 
 pub(crate) async fn migrate(pool: &PgPool) -> StoreResult<()> {

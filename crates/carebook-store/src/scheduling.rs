@@ -504,6 +504,8 @@ pub struct EligibleProvider {
     pub provider: Provider,
     pub engagement: ProviderClinic,
     pub name: String,
+    /// The provider's own fee for the service, when set: minor units and currency.
+    pub service_fee: Option<(i64, String)>,
 }
 
 /// Everything the slot search needs about one provider at one clinic over a period.

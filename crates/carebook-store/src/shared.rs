@@ -822,7 +822,8 @@ macro_rules! impl_store_tx {
 
             async fn eligible_providers(&mut self, clinic_id: Uuid, service_id: Uuid, provider_id: Option<Uuid>) -> StoreResult<Vec<EligibleProvider>> {
                 let rows = sqlx::query(
-                    concat!("SELECT p.*, u.name AS user_name, ", $crate::shared::pc_columns!(), " FROM providers p \
+                    concat!("SELECT p.*, u.name AS user_name, ps.fee_minor AS ps_fee_minor, ps.currency AS ps_currency, ",
+                     $crate::shared::pc_columns!(), " FROM providers p \
                      JOIN users u ON u.id = p.user_id \
                      JOIN provider_clinics pc ON pc.provider_id = p.id AND pc.clinic_id = $1 \
                           AND pc.status = 'active' AND pc.booking_enabled \
@@ -835,7 +836,14 @@ macro_rules! impl_store_tx {
                 .fetch_all(&mut *self.tx)
                 .await?;
                 rows.iter()
-                    .map(|r| Ok(EligibleProvider { provider: rows::provider(r)?, engagement: rows::provider_clinic(r)?, name: r.text("user_name")? }))
+                    .map(|r| {
+                        Ok(EligibleProvider {
+                            provider: rows::provider(r)?,
+                            engagement: rows::provider_clinic(r)?,
+                            name: r.text("user_name")?,
+                            service_fee: r.opt_int("ps_fee_minor")?.zip(r.opt_text("ps_currency")?),
+                        })
+                    })
                     .collect()
             }
 
@@ -951,15 +959,19 @@ macro_rules! impl_store_tx {
 
             async fn book_appointment(&mut self, new: &NewAppointment) -> StoreResult<BookingOutcome> {
                 let a = &new.appointment;
-                // Fast refusals; on PostgreSQL the exclusion constraints below also catch a
-                // booking that commits between this check and the insert.
-                if self.provider_overlap(a.provider_id, a.busy_start_at, a.busy_end_at, None).await? {
-                    self.refused = true;
-                    return Ok(BookingOutcome::ProviderBusy);
-                }
-                if self.patient_overlap(a.patient_id, a.start_at, a.end_at, None).await? {
-                    self.refused = true;
-                    return Ok(BookingOutcome::PatientBusy);
+                // Without exclusion constraints (SQLite) these checks are what refuses an
+                // overlap; this transaction is the only writer, so nothing slips in after them.
+                // On PostgreSQL the constraints refuse it at the insert, concurrent writers
+                // included, and the checks would only repeat their work.
+                if !EXCLUSION_CONSTRAINTS {
+                    if self.provider_overlap(a.provider_id, a.busy_start_at, a.busy_end_at, None).await? {
+                        self.refused = true;
+                        return Ok(BookingOutcome::ProviderBusy);
+                    }
+                    if self.patient_overlap(a.patient_id, a.start_at, a.end_at, None).await? {
+                        self.refused = true;
+                        return Ok(BookingOutcome::PatientBusy);
+                    }
                 }
                 // The day's load row: incremented only below the cap. Its row lock also
                 // serialises bookings of the same provider and day on PostgreSQL.

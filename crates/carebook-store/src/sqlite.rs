@@ -35,6 +35,18 @@ pub(crate) async fn connect(url: &str, max_connections: u32) -> StoreResult<Sqli
         .await?)
 }
 
+/// SQLite cannot express exclusion constraints; the single writer checks overlaps instead.
+const EXCLUSION_CONSTRAINTS: bool = false;
+
+/// One account by id, in one statement outside any transaction.
+pub(crate) async fn user(pool: &SqlitePool, id: Uuid) -> StoreResult<Option<User>> {
+    let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(rows::user).transpose()
+}
+
 pub(crate) async fn migrate(pool: &SqlitePool) -> StoreResult<()> {
     sqlx::migrate!("./migrations/sqlite").run(pool).await?;
     Ok(())

@@ -559,14 +559,14 @@ BEGIN;
 SELECT provider_id AS pid, clinic_id AS cid FROM bench_providers WHERE n = :n \gset
 SELECT patient_id AS ptid FROM bench_patients WHERE n = :pt \gset
 SELECT s, s + interval '30 minutes' AS e, s + interval '40 minutes' AS be, (s AT TIME ZONE 'Africa/Nairobi')::date AS d FROM (SELECT timestamptz '2028-01-01 08:00+03' + make_interval(days => :day, mins => :slot * 15) AS s) x \gset
-SELECT 1 AS x FROM appointments WHERE provider_id = :pid AND status IN ('pending_payment','scheduled','confirmed','checked_in','in_progress') AND busy_start_at < :be AND busy_end_at > :s LIMIT 1;
-SELECT 1 AS x FROM appointments WHERE patient_id = :ptid AND status IN ('pending_payment','scheduled','confirmed','checked_in','in_progress') AND start_at < :e AND end_at > :s LIMIT 1;
-INSERT INTO provider_day_loads (provider_id, local_date, booked) VALUES (:pid, :d, 1) ON CONFLICT (provider_id, local_date) DO UPDATE SET booked = provider_day_loads.booked + 1 WHERE provider_day_loads.booked < 200 RETURNING booked;
-INSERT INTO appointment_number_sequences (clinic_id, local_date, last_value) VALUES (:cid, DATE '2099-01-01', 1) ON CONFLICT (clinic_id, local_date) DO UPDATE SET last_value = appointment_number_sequences.last_value + 1 RETURNING last_value AS num \gset
-INSERT INTO appointments (id, clinic_id, number, patient_id, provider_id, status, priority, mode, start_at, end_at, busy_start_at, busy_end_at, local_date, over_daily_cap, created_at, updated_at) VALUES (gen_random_uuid(), :cid, 'RAW-' || :num, :ptid, :pid, 'scheduled', 'standard', 'in_person', :s, :e, :s, :be, :d, false, now(), now()) ON CONFLICT DO NOTHING RETURNING id;
-SELECT pg_advisory_xact_lock(7161966796186300267);
+SELECT 1 AS x FROM appointments WHERE provider_id = :pid::uuid AND status IN ('pending_payment','scheduled','confirmed','checked_in','in_progress') AND busy_start_at < :be::timestamptz AND busy_end_at > :s::timestamptz LIMIT 1;
+SELECT 1 AS x FROM appointments WHERE patient_id = :ptid::uuid AND status IN ('pending_payment','scheduled','confirmed','checked_in','in_progress') AND start_at < :e::timestamptz AND end_at > :s::timestamptz LIMIT 1;
+INSERT INTO provider_day_loads (provider_id, local_date, booked) VALUES (:pid::uuid, :d::date, 1) ON CONFLICT (provider_id, local_date) DO UPDATE SET booked = provider_day_loads.booked + 1 WHERE provider_day_loads.booked < 200 RETURNING booked;
+INSERT INTO appointment_number_sequences (clinic_id, local_date, last_value) VALUES (:cid::uuid, DATE '2099-01-01', 1) ON CONFLICT (clinic_id, local_date) DO UPDATE SET last_value = appointment_number_sequences.last_value + 1 RETURNING last_value AS num \gset
+INSERT INTO appointments (id, clinic_id, number, patient_id, provider_id, status, priority, mode, start_at, end_at, busy_start_at, busy_end_at, local_date, over_daily_cap, created_at, updated_at) VALUES (gen_random_uuid(), :cid::uuid, 'RAW-' || :num::text, :ptid::uuid, :pid::uuid, 'scheduled', 'standard', 'in_person', :s::timestamptz, :e::timestamptz, :s::timestamptz, :be::timestamptz, :d::date, false, now(), now()) ON CONFLICT DO NOTHING RETURNING id;
+SELECT pg_advisory_xact_lock(7161130662264532843);
 SELECT seq + 1 AS nseq, hash AS prev FROM audit_log ORDER BY seq DESC LIMIT 1 \gset
-INSERT INTO audit_log (seq, id, occurred_at, action, entity_type, entity_id, clinic_id, new_values, prev_hash, hash) VALUES (:nseq, gen_random_uuid(), now(), 'appointment.book', 'appointment', :pid, :cid, jsonb_build_object('provider_id', :pid, 'start_at', :s), :prev, md5(:prev || :nseq));
+INSERT INTO audit_log (seq, id, occurred_at, action, entity_type, entity_id, clinic_id, new_values, prev_hash, hash) VALUES (:nseq::bigint, gen_random_uuid(), now(), 'appointment.book', 'appointment', :pid::text, :cid::uuid, jsonb_build_object('provider_id', :pid::text, 'start_at', :s::text), :prev::text, md5(:prev::text || :nseq::text));
 COMMIT;
 "#;
 

@@ -215,7 +215,8 @@ async fn book_once(
     if !scope.sees_clinic(terms.clinic.id) && !books_self {
         return Err(ApiError::forbidden("you can only book at your own clinic"));
     }
-    tx.get_patient(req.patient_id)
+    let patient = tx
+        .get_patient(req.patient_id)
         .await?
         .filter(|pt| pt.is_active)
         .ok_or_else(|| {
@@ -224,8 +225,9 @@ async fn book_once(
                 "no such patient",
             )])
         })?;
-    let a = desk::book(tx.as_mut(), &terms, req, now).await?;
-    let view = desk::appointment_view(tx.as_mut(), a.id).await?;
+    let booked = desk::book(tx.as_mut(), &terms, req, &patient, now).await?;
+    let view = AppointmentView::new(&booked, &terms.tz);
+    let a = &booked.appointment;
     let change = Change::new("appointment.book", "appointment", Some(a.id))
         .clinic(Some(a.clinic_id))
         .new_values(&view);

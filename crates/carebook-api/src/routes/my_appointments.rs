@@ -151,8 +151,9 @@ async fn book_once(
                 "this clinic takes bookings by phone or at the desk",
             ));
         }
-        let a = desk::book(tx.as_mut(), &terms, &req, now).await?;
-        let view = desk::appointment_view(tx.as_mut(), a.id).await?;
+        let booked = desk::book(tx.as_mut(), &terms, &req, &me, now).await?;
+        let view = AppointmentView::new(&booked, &terms.tz);
+        let a = &booked.appointment;
         let change = Change::new("appointment.book", "appointment", Some(a.id))
             .clinic(Some(a.clinic_id))
             .new_values(&view);

@@ -99,19 +99,16 @@ fn sub(t: Timestamp, d: SignedDuration) -> Timestamp {
 pub fn free_slots(q: &SlotQuery<'_>) -> Vec<DayOutcome> {
     let time_off = merge(q.time_off.to_vec());
     let busy = merge(q.booked.iter().map(|b| b.busy).collect());
-    // Local dates of the booked appointments, once, for the daily cap.
-    let booked_dates: Vec<Date> = match q.daily_cap {
-        Some(_) => q
-            .booked
-            .iter()
-            .map(|b| b.start.to_zoned(q.tz.clone()).date())
-            .collect(),
+    // Starts of the booked appointments, in order, for the daily cap.
+    let mut booked_starts: Vec<Timestamp> = match q.daily_cap {
+        Some(_) => q.booked.iter().map(|b| b.start).collect(),
         None => vec![],
     };
+    booked_starts.sort_unstable();
     let ctx = Day {
         time_off: &time_off,
         busy: &busy,
-        booked_dates: &booked_dates,
+        booked_starts: &booked_starts,
         earliest: add(q.now, q.min_notice),
         latest: add(q.now, q.horizon),
         step: q.step_minutes.clamp(1, 24 * 60) as i32,
@@ -132,7 +129,7 @@ pub fn free_slots(q: &SlotQuery<'_>) -> Vec<DayOutcome> {
 struct Day<'a> {
     time_off: &'a [Span],
     busy: &'a [Span],
-    booked_dates: &'a [Date],
+    booked_starts: &'a [Timestamp],
     earliest: Timestamp,
     latest: Timestamp,
     step: i32,
@@ -186,6 +183,21 @@ impl<'a> Clock<'a> {
         }
     }
 
+    /// How many of `sorted` fall on this local date: two binary searches on a steady day, a
+    /// time-zone lookup each on a day with a clock change.
+    fn count_on_day(&self, sorted: &[Timestamp]) -> usize {
+        match self.steady_midnight {
+            Some(m) => {
+                let next = add(m, SignedDuration::from_hours(24));
+                sorted.partition_point(|t| *t < next) - sorted.partition_point(|t| *t < m)
+            }
+            None => sorted
+                .iter()
+                .filter(|t| t.to_zoned(self.tz.clone()).date() == self.date)
+                .count(),
+        }
+    }
+
     /// Minutes since local midnight at which `t` shows on the clock (24:00 after the day).
     fn minute(&self, t: Timestamp) -> i32 {
         if let Some(m) = self.steady_midnight {
@@ -210,16 +222,16 @@ fn one_day(q: &SlotQuery<'_>, ctx: &Day<'_>, date: Date) -> DayOutcome {
     };
     let day = q.overrides.iter().find(|(d, _)| *d == date).map(|(_, o)| o);
     let windows = working_windows(q.tz, date, q.rules, day);
-    if let Some(cap) = q.daily_cap {
-        let booked = ctx.booked_dates.iter().filter(|d| **d == date).count();
-        if !windows.is_empty() && booked >= cap as usize {
-            return empty(NoSlotReason::DailyCapReached);
-        }
+    let clock = Clock::new(q.tz, date);
+    if let Some(cap) = q.daily_cap
+        && !windows.is_empty()
+        && clock.count_on_day(ctx.booked_starts) >= cap as usize
+    {
+        return empty(NoSlotReason::DailyCapReached);
     }
     let mut slots = vec![];
     let mut refusals = vec![];
     let mut last: Option<Timestamp> = None;
-    let clock = Clock::new(q.tz, date);
     for w in &windows {
         // Only grid times whose clock reading lies within the window can start inside it.
         let first = clock.minute(w.start);
