@@ -449,6 +449,10 @@ pub async fn book(
         created_at: now,
         updated_at: now,
     };
+    // Registered at the clinic before the booking's writes begin: the booking takes the
+    // clinic's number counter, and everything after that waits for this transaction.
+    tx.link_patient_clinic(req.patient_id, terms.clinic.id, now)
+        .await?;
     let outcome = tx
         .book_appointment(&NewAppointment {
             appointment: appointment.clone(),
@@ -458,8 +462,6 @@ pub async fn book(
         .await?;
     let refusal = match outcome {
         BookingOutcome::Booked { number } => {
-            tx.link_patient_clinic(req.patient_id, terms.clinic.id, now)
-                .await?;
             return Ok(AppointmentListing {
                 appointment: Appointment {
                     number,

@@ -821,20 +821,24 @@ macro_rules! impl_store_tx {
             }
 
             async fn eligible_providers(&mut self, clinic_id: Uuid, service_id: Uuid, provider_id: Option<Uuid>) -> StoreResult<Vec<EligibleProvider>> {
-                let rows = sqlx::query(
-                    concat!("SELECT p.*, u.name AS user_name, ps.fee_minor AS ps_fee_minor, ps.currency AS ps_currency, ",
-                     $crate::shared::pc_columns!(), " FROM providers p \
-                     JOIN users u ON u.id = p.user_id \
-                     JOIN provider_clinics pc ON pc.provider_id = p.id AND pc.clinic_id = $1 \
-                          AND pc.status = 'active' AND pc.booking_enabled \
-                     JOIN provider_services ps ON ps.provider_id = p.id AND ps.service_id = $2 AND ps.is_active \
-                     WHERE p.is_active AND ($3 IS NULL OR p.id = $3) ORDER BY p.id"),
-                )
-                .bind(clinic_id)
-                .bind(service_id)
-                .bind(provider_id)
-                .fetch_all(&mut *self.tx)
-                .await?;
+                // Two statements rather than `$3 IS NULL OR p.id = $3`: PostgreSQL's generic
+                // plan for that form cannot use the primary key, and scans every provider.
+                macro_rules! eligible_sql {
+                    ($extra:literal) => {
+                        concat!("SELECT p.*, u.name AS user_name, ps.fee_minor AS ps_fee_minor, ps.currency AS ps_currency, ",
+                         $crate::shared::pc_columns!(), " FROM providers p \
+                         JOIN users u ON u.id = p.user_id \
+                         JOIN provider_clinics pc ON pc.provider_id = p.id AND pc.clinic_id = $1 \
+                              AND pc.status = 'active' AND pc.booking_enabled \
+                         JOIN provider_services ps ON ps.provider_id = p.id AND ps.service_id = $2 AND ps.is_active \
+                         WHERE p.is_active", $extra, " ORDER BY p.id")
+                    };
+                }
+                let query = match provider_id {
+                    Some(id) => sqlx::query(eligible_sql!(" AND p.id = $3")).bind(clinic_id).bind(service_id).bind(id),
+                    None => sqlx::query(eligible_sql!("")).bind(clinic_id).bind(service_id),
+                };
+                let rows = query.fetch_all(&mut *self.tx).await?;
                 rows.iter()
                     .map(|r| {
                         Ok(EligibleProvider {
