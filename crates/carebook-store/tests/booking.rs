@@ -1015,7 +1015,66 @@ async fn who_can_be_booked_for_what(db: &TestDb) {
     assert_eq!(saved.updated_at, Some(now()));
 }
 
+/// The "any provider" read returns, per provider, the same facts as the one-provider read.
+async fn service_facts_match_provider_facts(db: &TestDb) {
+    let w = world(&db.store, 3, 9).await;
+    let service = Service::new(Uuid::now_v7(), w.clinic, "Consultation", 30, now());
+    let mut tx = db.store.write().await.unwrap();
+    tx.insert_service(&service).await.unwrap();
+    for p in &w.providers[..2] {
+        tx.insert_provider_service(*p, service.id, now())
+            .await
+            .unwrap();
+    }
+    tx.append_audit(&record("setup")).await.unwrap();
+    tx.commit().await.unwrap();
+    for (i, p) in w.providers.iter().enumerate() {
+        for (k, h) in [9, 11, 15].into_iter().enumerate() {
+            let patient = w.patients[i * 3 + k];
+            assert!(
+                book(&db.store, booking(&w, *p, patient, h, 0, Some(8)))
+                    .await
+                    .is_booked()
+            );
+        }
+    }
+    let dates = (day(), day());
+    let span = (
+        day()
+            .at(0, 0, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            - SignedDuration::from_hours(24),
+        day()
+            .at(0, 0, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            + SignedDuration::from_hours(48),
+    );
+    let mut tx = db.store.read().await.unwrap();
+    let all = tx
+        .service_schedule_facts(w.clinic, service.id, dates, span)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2, "only the service's providers");
+    for (provider, facts) in &all {
+        let one = tx
+            .schedule_facts(*provider, w.clinic, dates, span)
+            .await
+            .unwrap();
+        let mut a = facts.bookings.clone();
+        let mut b = one.bookings.clone();
+        a.sort_by_key(|s| s.start_at);
+        b.sort_by_key(|s| s.start_at);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a, b, "the packed spans decode to the same bookings");
+    }
+}
+
 both_backends! {
+    service_facts => service_facts_match_provider_facts,
     eligibility => who_can_be_booked_for_what,
     leave_lists => approving_leave_lists_the_appointments_it_hits,
     desk_day => the_desk_moves_appointments_through_their_day,

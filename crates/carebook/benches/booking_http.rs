@@ -15,7 +15,7 @@
 //! of one provider (double bookings), which must be zero.
 //!
 //! Run: `scripts/bench-booking.sh` (both backends), or
-//! `cargo bench -p carebook --bench booking_http -- [--postgres ADMIN_URL] [--seconds N]`.
+//! `cargo bench -p carebook --bench booking_http -- [--postgres ADMIN_URL] [--seconds N] [--keep]`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -47,17 +47,21 @@ const SEARCH_PROVIDERS: usize = 200;
 struct Args {
     postgres: Option<String>,
     seconds: u64,
+    /// Keep the PostgreSQL database afterwards, to look at its plans.
+    keep: bool,
 }
 
 fn args() -> Args {
     let mut a = Args {
         postgres: None,
         seconds: 15,
+        keep: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
         match x.as_str() {
             "--postgres" => a.postgres = it.next(),
+            "--keep" => a.keep = true,
             "--seconds" => a.seconds = it.next().and_then(|s| s.parse().ok()).unwrap_or(15),
             _ => {} // cargo bench passes --bench
         }
@@ -702,6 +706,10 @@ fn main() {
             );
             println!("ratio HTTP/raw: {:.2}", spread_rate / tps);
             store.close().await;
+            if a.keep {
+                eprintln!("kept database {name}");
+                return;
+            }
             let pool = sqlx::PgPool::connect(&admin).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&pool).await.unwrap();
         }
