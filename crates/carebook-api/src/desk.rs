@@ -408,11 +408,6 @@ pub async fn book(
     let c = pool.swap_remove(i);
     let (fee_minor, currency) = fee(&c, s);
     let appointment = Appointment {
-        id: Uuid::now_v7(),
-        clinic_id: terms.clinic.id,
-        number: String::new(),
-        patient_id: req.patient_id,
-        provider_id: c.provider.id,
         service_id: Some(s.id),
         status: if terms.settings.requires_prepayment {
             AppointmentStatus::PendingPayment
@@ -421,11 +416,8 @@ pub async fn book(
         },
         priority: req.priority,
         mode: mode.as_str().to_owned(),
-        start_at: plan.start,
-        end_at: plan.end,
         busy_start_at: plan.busy.start,
         busy_end_at: plan.busy.end,
-        local_date: date,
         over_daily_cap: plan.over_daily_cap,
         reason_for_visit: req.reason_for_visit.clone(),
         notes: req.notes.clone(),
@@ -437,17 +429,16 @@ pub async fn book(
             )))
             .unwrap_or(now)
         }),
-        assigned_from_waitlist: false,
         booked_by_user_id: Some(req.booked_by),
-        confirmed_at: None,
-        checked_in_at: None,
-        started_at: None,
-        completed_at: None,
-        cancelled_at: None,
-        cancelled_by: None,
-        cancellation_reason: None,
-        created_at: now,
-        updated_at: now,
+        ..Appointment::new(
+            terms.clinic.id,
+            req.patient_id,
+            c.provider.id,
+            plan.start,
+            plan.end,
+            date,
+            now,
+        )
     };
     // Registered at the clinic before the booking's writes begin: the booking takes the
     // clinic's number counter, and everything after that waits for this transaction.
@@ -510,6 +501,22 @@ pub fn lost_a_race(req: &BookingRequest, e: &ApiError) -> bool {
 
 /// How many times an "any provider" booking is tried.
 pub const ANY_PROVIDER_ATTEMPTS: usize = 3;
+
+/// Runs `attempt` (one booking in its own transaction) again while an "any provider"
+/// booking loses its provider to a concurrent one, up to [`ANY_PROVIDER_ATTEMPTS`] times.
+pub async fn retrying<T, F, Fut>(req: &BookingRequest, mut attempt: F) -> ApiResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<T>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(e) if tries < ANY_PROVIDER_ATTEMPTS && lost_a_race(req, &e) => tries += 1,
+            other => return other,
+        }
+    }
+}
 
 /// The fee of a booking: the provider's own for the service, else their fee at the clinic,
 /// else the service's, else their default.

@@ -139,31 +139,10 @@ async fn purges_only_spent_tokens(db: &TestDb) {
 }
 
 async fn releases_only_expired_payment_holds(db: &TestDb) {
-    use carebook_domain::schedule::lifecycle::{AppointmentStatus, Priority};
+    use carebook_domain::schedule::lifecycle::AppointmentStatus;
     use carebook_store::scheduling::*;
     let now = t0();
-    let clinic = Clinic {
-        id: Uuid::now_v7(),
-        name: "Hold Clinic".into(),
-        slug: "hold-clinic".into(),
-        timezone: "Africa/Nairobi".into(),
-        address_line: None,
-        city: None,
-        region: None,
-        country: None,
-        postal_code: None,
-        latitude: None,
-        longitude: None,
-        phone: None,
-        email: None,
-        website: None,
-        status: "active".into(),
-        patient_self_registration: false,
-        currency: "KES".into(),
-        profile: Default::default(),
-        created_at: now,
-        updated_at: now,
-    };
+    let clinic = Clinic::new("Hold Clinic", "hold-clinic", "Africa/Nairobi", "KES", now);
     let u = User::new(
         Uuid::now_v7(),
         "dr@hold.test".into(),
@@ -191,37 +170,17 @@ async fn releases_only_expired_payment_holds(db: &TestDb) {
         let start = now + SignedDuration::from_hours(hour);
         NewAppointment {
             appointment: Appointment {
-                id: Uuid::now_v7(),
-                clinic_id: clinic.id,
-                number: String::new(),
-                patient_id: patient.id,
-                provider_id: provider.id,
-                service_id: None,
                 status: AppointmentStatus::PendingPayment,
-                priority: Priority::Standard,
-                mode: "in_person".into(),
-                start_at: start,
-                end_at: start + SignedDuration::from_mins(30),
-                busy_start_at: start,
-                busy_end_at: start + SignedDuration::from_mins(30),
-                local_date: start.to_zoned(jiff::tz::TimeZone::UTC).date(),
-                over_daily_cap: false,
-                reason_for_visit: None,
-                notes: None,
-                fee_minor: None,
-                currency: None,
                 hold_expires_at: Some(expires),
-                assigned_from_waitlist: false,
-                booked_by_user_id: None,
-                confirmed_at: None,
-                checked_in_at: None,
-                started_at: None,
-                completed_at: None,
-                cancelled_at: None,
-                cancelled_by: None,
-                cancellation_reason: None,
-                created_at: now,
-                updated_at: now,
+                ..Appointment::new(
+                    clinic.id,
+                    patient.id,
+                    provider.id,
+                    start,
+                    start + SignedDuration::from_mins(30),
+                    start.to_zoned(jiff::tz::TimeZone::UTC).date(),
+                    now,
+                )
             },
             booked_on: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
             daily_cap: None,

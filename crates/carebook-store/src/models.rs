@@ -106,6 +106,34 @@ pub struct Clinic {
     pub updated_at: Timestamp,
 }
 
+impl Clinic {
+    /// A new active clinic with no address or contacts, and patient self-registration off.
+    pub fn new(name: &str, slug: &str, timezone: &str, currency: &str, now: Timestamp) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            name: name.to_owned(),
+            slug: slug.to_owned(),
+            timezone: timezone.to_owned(),
+            address_line: None,
+            city: None,
+            region: None,
+            country: None,
+            postal_code: None,
+            latitude: None,
+            longitude: None,
+            phone: None,
+            email: None,
+            website: None,
+            status: "active".to_owned(),
+            patient_self_registration: false,
+            currency: currency.to_owned(),
+            profile: ClinicProfile::default(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// The clinic's public opening hours (what its door says; providers' bookable hours are their
 /// availability rules), amenities and accepted insurance.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]

@@ -288,6 +288,55 @@ pub struct Appointment {
     pub updated_at: Timestamp,
 }
 
+impl Appointment {
+    /// A new `scheduled`, standard-priority, in-person appointment of `[start, end)` on the
+    /// clinic-local `local_date`, holding exactly that time (set `busy_*` for buffers) and with
+    /// its number still to be given by the booking.
+    pub fn new(
+        clinic_id: Uuid,
+        patient_id: Uuid,
+        provider_id: Uuid,
+        start: Timestamp,
+        end: Timestamp,
+        local_date: Date,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            clinic_id,
+            number: String::new(),
+            patient_id,
+            provider_id,
+            service_id: None,
+            status: AppointmentStatus::Scheduled,
+            priority: Priority::Standard,
+            mode: "in_person".to_owned(),
+            start_at: start,
+            end_at: end,
+            busy_start_at: start,
+            busy_end_at: end,
+            local_date,
+            over_daily_cap: false,
+            reason_for_visit: None,
+            notes: None,
+            fee_minor: None,
+            currency: None,
+            hold_expires_at: None,
+            assigned_from_waitlist: false,
+            booked_by_user_id: None,
+            confirmed_at: None,
+            checked_in_at: None,
+            started_at: None,
+            completed_at: None,
+            cancelled_at: None,
+            cancelled_by: None,
+            cancellation_reason: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// A booking to place. The caller has already checked it against the rules (the domain's
 /// `check_booking`); the store makes it atomic against every concurrent writer.
 #[derive(Debug, Clone)]

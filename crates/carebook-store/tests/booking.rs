@@ -50,28 +50,13 @@ struct World {
 
 async fn world(store: &Store, providers: usize, patients: usize) -> World {
     let mut tx = store.write().await.unwrap();
-    let clinic = Clinic {
-        id: Uuid::now_v7(),
-        name: "Booking Clinic".into(),
-        slug: format!("b-{}", Uuid::now_v7().simple()),
-        timezone: "Africa/Nairobi".into(),
-        address_line: None,
-        city: None,
-        region: None,
-        country: None,
-        postal_code: None,
-        latitude: None,
-        longitude: None,
-        phone: None,
-        email: None,
-        website: None,
-        status: "active".into(),
-        patient_self_registration: false,
-        currency: "KES".into(),
-        profile: Default::default(),
-        created_at: now(),
-        updated_at: now(),
-    };
+    let clinic = Clinic::new(
+        "Booking Clinic",
+        &format!("b-{}", Uuid::now_v7().simple()),
+        "Africa/Nairobi",
+        "KES",
+        now(),
+    );
     tx.insert_clinic(&clinic).await.unwrap();
     let mut provider_ids = vec![];
     for i in 0..providers {
@@ -138,41 +123,15 @@ fn booking(
     let end = start + SignedDuration::from_mins(30);
     NewAppointment {
         appointment: Appointment {
-            id: Uuid::now_v7(),
-            clinic_id: w.clinic,
-            number: String::new(),
-            patient_id: patient,
-            provider_id: provider,
-            service_id: None,
-            status: AppointmentStatus::Scheduled,
             priority: if cap.is_some() {
                 Priority::Standard
             } else {
                 Priority::Emergency
             },
-            mode: "in_person".into(),
-            start_at: start,
-            end_at: end,
             busy_start_at: start - SignedDuration::from_mins(5),
             busy_end_at: end + SignedDuration::from_mins(10),
-            local_date: day(),
             over_daily_cap: cap.is_none(),
-            reason_for_visit: None,
-            notes: None,
-            fee_minor: None,
-            currency: None,
-            hold_expires_at: None,
-            assigned_from_waitlist: false,
-            booked_by_user_id: None,
-            confirmed_at: None,
-            checked_in_at: None,
-            started_at: None,
-            completed_at: None,
-            cancelled_at: None,
-            cancelled_by: None,
-            cancellation_reason: None,
-            created_at: now(),
-            updated_at: now(),
+            ..Appointment::new(w.clinic, patient, provider, start, end, day(), now())
         },
         booked_on: date(2026, 11, 25),
         daily_cap: cap,

@@ -37,26 +37,18 @@ fn record(action: &str, entity_id: Option<String>) -> AuditRecord {
 
 fn clinic(slug: &str) -> Clinic {
     Clinic {
-        id: Uuid::now_v7(),
-        name: format!("Clinic {slug}"),
-        slug: slug.into(),
-        timezone: "Africa/Nairobi".into(),
-        address_line: None,
         city: Some("Nairobi".into()),
-        region: None,
         country: Some("KE".into()),
-        postal_code: None,
         latitude: Some(-1.2921),
         longitude: Some(36.8219),
-        phone: None,
-        email: None,
-        website: None,
-        status: "active".into(),
         patient_self_registration: true,
-        currency: "KES".into(),
-        profile: Default::default(),
-        created_at: t0(),
-        updated_at: t0(),
+        ..Clinic::new(
+            &format!("Clinic {slug}"),
+            slug,
+            "Africa/Nairobi",
+            "KES",
+            t0(),
+        )
     }
 }
 

@@ -88,28 +88,7 @@ fn record() -> AuditRecord {
 }
 
 fn clinic(slug: &str, now: Timestamp) -> Clinic {
-    Clinic {
-        id: Uuid::now_v7(),
-        name: format!("Bench {slug}"),
-        slug: slug.into(),
-        timezone: TZ.into(),
-        address_line: None,
-        city: None,
-        region: None,
-        country: Some("KE".into()),
-        postal_code: None,
-        latitude: None,
-        longitude: None,
-        phone: None,
-        email: None,
-        website: None,
-        status: "active".into(),
-        patient_self_registration: false,
-        currency: "KES".into(),
-        profile: Default::default(),
-        created_at: now,
-        updated_at: now,
-    }
+    Clinic::new(&format!("Bench {slug}"), slug, TZ, "KES", now)
 }
 
 struct World {
@@ -256,37 +235,17 @@ async fn seed(store: &Store) -> World {
                 + SignedDuration::from_mins(15 * slot);
             let end = start + SignedDuration::from_mins(30);
             let a = Appointment {
-                id: Uuid::now_v7(),
-                clinic_id: search_clinic.id,
-                number: String::new(),
-                patient_id: patients[(k * 40 + j) % PATIENTS],
-                provider_id: *pid,
                 service_id: Some(search_service.id),
-                status: carebook_domain::schedule::lifecycle::AppointmentStatus::Scheduled,
-                priority: carebook_domain::schedule::lifecycle::Priority::Standard,
-                mode: "in_person".into(),
-                start_at: start,
-                end_at: end,
-                busy_start_at: start,
                 busy_end_at: end + SignedDuration::from_mins(10),
-                local_date: day,
-                over_daily_cap: false,
-                reason_for_visit: None,
-                notes: None,
-                fee_minor: None,
-                currency: None,
-                hold_expires_at: None,
-                assigned_from_waitlist: false,
-                booked_by_user_id: None,
-                confirmed_at: None,
-                checked_in_at: None,
-                started_at: None,
-                completed_at: None,
-                cancelled_at: None,
-                cancelled_by: None,
-                cancellation_reason: None,
-                created_at: now,
-                updated_at: now,
+                ..Appointment::new(
+                    search_clinic.id,
+                    patients[(k * 40 + j) % PATIENTS],
+                    *pid,
+                    start,
+                    end,
+                    day,
+                    now,
+                )
             };
             let out = tx
                 .book_appointment(&NewAppointment {

@@ -6,7 +6,7 @@
 use crate::seed::record;
 use anyhow::Result;
 use carebook_domain::audit::AuditRecord;
-use carebook_domain::schedule::lifecycle::{AppointmentStatus, Priority};
+use carebook_domain::schedule::lifecycle::AppointmentStatus;
 use carebook_store::models::Clinic;
 use carebook_store::scheduling::*;
 use carebook_store::{Store, StoreTx};
@@ -460,38 +460,15 @@ async fn book_one(
     };
     let new = NewAppointment {
         appointment: Appointment {
-            id: Uuid::now_v7(),
-            clinic_id: c.id,
-            number: String::new(),
-            patient_id: patient,
-            provider_id: p.id,
             service_id: Some(s.id),
             status: first,
-            priority: Priority::Standard,
-            mode: "in_person".into(),
-            start_at: start,
-            end_at: end,
             busy_start_at: start - SignedDuration::from_mins(i64::from(s.buffer_before_minutes)),
             busy_end_at: end + SignedDuration::from_mins(i64::from(s.buffer_after_minutes)),
-            local_date: d,
-            over_daily_cap: false,
-            reason_for_visit: None,
-            notes: None,
             fee_minor: s.fee_minor,
             currency: s.currency.clone(),
             hold_expires_at: (first == AppointmentStatus::PendingPayment)
                 .then(|| now + SignedDuration::from_mins(15)),
-            assigned_from_waitlist: false,
-            booked_by_user_id: None,
-            confirmed_at: None,
-            checked_in_at: None,
-            started_at: None,
-            completed_at: None,
-            cancelled_at: None,
-            cancelled_by: None,
-            cancellation_reason: None,
-            created_at: now,
-            updated_at: now,
+            ..Appointment::new(c.id, patient, p.id, start, end, d, now)
         },
         booked_on: now.to_zoned(tz.clone()).date(),
         daily_cap: Some(p.max_daily_appointments),

@@ -190,15 +190,8 @@ async fn create_appointment(
         booked_by: p.user_id,
         online: false,
     };
-    let mut attempt = 1;
-    loop {
-        match book_once(&state, &p, &meta, &req).await {
-            Err(e) if attempt < desk::ANY_PROVIDER_ATTEMPTS && desk::lost_a_race(&req, &e) => {
-                attempt += 1;
-            }
-            other => return other.map(|v| (StatusCode::CREATED, Json(v))),
-        }
-    }
+    let view = desk::retrying(&req, || book_once(&state, &p, &meta, &req)).await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 async fn book_once(

@@ -82,53 +82,15 @@ async fn book_mine(
     Json(b): Json<BookMine>,
 ) -> ApiResult<(StatusCode, Json<AppointmentView>)> {
     let mut errors = vec![];
-    let reason_for_visit = text(
-        "reason_for_visit",
-        b.reason_for_visit.clone(),
-        1000,
-        &mut errors,
-    );
-    let notes = text("notes", b.notes.clone(), 2000, &mut errors);
+    let reason_for_visit = text("reason_for_visit", b.reason_for_visit, 1000, &mut errors);
+    let notes = text("notes", b.notes, 2000, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let mut attempt = 1;
-    loop {
-        let r = book_once(
-            &state,
-            &p,
-            &meta,
-            &b,
-            reason_for_visit.clone(),
-            notes.clone(),
-        )
-        .await;
-        match r {
-            Err((e, req))
-                if attempt < desk::ANY_PROVIDER_ATTEMPTS && desk::lost_a_race(&req, &e) =>
-            {
-                attempt += 1;
-            }
-            other => {
-                return other
-                    .map(|v| (StatusCode::CREATED, Json(v)))
-                    .map_err(|(e, _)| e);
-            }
-        }
-    }
-}
-
-/// One booking attempt; a refusal comes back with the request it refused.
-async fn book_once(
-    state: &AppState,
-    p: &Principal,
-    meta: &RequestMeta,
-    b: &BookMine,
-    reason_for_visit: Option<String>,
-    notes: Option<String>,
-) -> Result<AppointmentView, (ApiError, BookingRequest)> {
-    let mut req = BookingRequest {
-        patient_id: Uuid::nil(),
+    // The patient record is fixed for the account; read it once, outside the retries.
+    let me = me_as_patient(state.store.read().await?.as_mut(), &p).await?;
+    let req = BookingRequest {
+        patient_id: me.id,
         service_id: b.service_id,
         provider_id: b.provider_id,
         start: b.start_at,
@@ -139,30 +101,36 @@ async fn book_once(
         booked_by: p.user_id,
         online: true,
     };
-    let result: ApiResult<AppointmentView> = async {
-        let now = state.now();
-        let mut tx = state.store.write().await?;
-        let me = me_as_patient(tx.as_mut(), p).await?;
-        req.patient_id = me.id;
-        let terms = ServiceTerms::load(tx.as_mut(), b.service_id).await?;
-        if !terms.settings.patient_self_booking {
-            return Err(ApiError::new(
-                Code::SelfBookingDisabled,
-                "this clinic takes bookings by phone or at the desk",
-            ));
-        }
-        let booked = desk::book(tx.as_mut(), &terms, &req, &me, now).await?;
-        let view = AppointmentView::new(&booked, &terms.tz);
-        let a = &booked.appointment;
-        let change = Change::new("appointment.book", "appointment", Some(a.id))
-            .clinic(Some(a.clinic_id))
-            .new_values(&view);
-        tx.append_audit(&meta.audit(Some(p), change, now)).await?;
-        tx.commit().await?;
-        Ok(view)
+    let view = desk::retrying(&req, || book_once(&state, &p, &meta, &me, &req)).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One booking attempt in its own transaction.
+async fn book_once(
+    state: &AppState,
+    p: &Principal,
+    meta: &RequestMeta,
+    me: &Patient,
+    req: &BookingRequest,
+) -> ApiResult<AppointmentView> {
+    let now = state.now();
+    let mut tx = state.store.write().await?;
+    let terms = ServiceTerms::load(tx.as_mut(), req.service_id).await?;
+    if !terms.settings.patient_self_booking {
+        return Err(ApiError::new(
+            Code::SelfBookingDisabled,
+            "this clinic takes bookings by phone or at the desk",
+        ));
     }
-    .await;
-    result.map_err(|e| (e, req))
+    let booked = desk::book(tx.as_mut(), &terms, req, me, now).await?;
+    let view = AppointmentView::new(&booked, &terms.tz);
+    let a = &booked.appointment;
+    let change = Change::new("appointment.book", "appointment", Some(a.id))
+        .clinic(Some(a.clinic_id))
+        .new_values(&view);
+    tx.append_audit(&meta.audit(Some(p), change, now)).await?;
+    tx.commit().await?;
+    Ok(view)
 }
 
 async fn step(

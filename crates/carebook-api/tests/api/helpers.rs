@@ -304,26 +304,15 @@ impl TestApp {
 
 pub fn clinic(slug: &str, self_registration: bool) -> Clinic {
     Clinic {
-        id: Uuid::now_v7(),
-        name: format!("Clinic {slug}"),
-        slug: slug.into(),
-        timezone: "Africa/Nairobi".into(),
-        address_line: None,
-        city: None,
-        region: None,
         country: Some("KE".into()),
-        postal_code: None,
-        latitude: None,
-        longitude: None,
-        phone: None,
-        email: None,
-        website: None,
-        status: "active".into(),
         patient_self_registration: self_registration,
-        currency: "KES".into(),
-        profile: Default::default(),
-        created_at: start(),
-        updated_at: start(),
+        ..Clinic::new(
+            &format!("Clinic {slug}"),
+            slug,
+            "Africa/Nairobi",
+            "KES",
+            start(),
+        )
     }
 }
 

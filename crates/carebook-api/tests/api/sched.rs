@@ -8,7 +8,6 @@
 
 use crate::helpers::*;
 use carebook_domain::Role;
-use carebook_domain::schedule::lifecycle::{AppointmentStatus, Priority};
 use carebook_store::StoreTx;
 use carebook_store::models::*;
 use carebook_store::scheduling::*;
@@ -181,38 +180,21 @@ impl TestApp {
         let end = start + SignedDuration::from_mins(i64::from(service.duration_minutes));
         let tz = jiff::tz::TimeZone::get(TZ).unwrap();
         let a = Appointment {
-            id: Uuid::now_v7(),
-            clinic_id: service.clinic_id,
-            number: String::new(),
-            patient_id: patient.id,
-            provider_id: provider.id,
             service_id: Some(service.id),
-            status: AppointmentStatus::Scheduled,
-            priority: Priority::Standard,
-            mode: "in_person".into(),
-            start_at: start,
-            end_at: end,
             busy_start_at: start
                 - SignedDuration::from_mins(i64::from(service.buffer_before_minutes)),
             busy_end_at: end + SignedDuration::from_mins(i64::from(service.buffer_after_minutes)),
-            local_date: start.to_zoned(tz.clone()).date(),
-            over_daily_cap: false,
-            reason_for_visit: None,
-            notes: None,
             fee_minor: service.fee_minor,
             currency: service.currency.clone(),
-            hold_expires_at: None,
-            assigned_from_waitlist: false,
-            booked_by_user_id: None,
-            confirmed_at: None,
-            checked_in_at: None,
-            started_at: None,
-            completed_at: None,
-            cancelled_at: None,
-            cancelled_by: None,
-            cancellation_reason: None,
-            created_at: self.now(),
-            updated_at: self.now(),
+            ..Appointment::new(
+                service.clinic_id,
+                patient.id,
+                provider.id,
+                start,
+                end,
+                start.to_zoned(tz.clone()).date(),
+                self.now(),
+            )
         };
         let new = NewAppointment {
             appointment: a.clone(),

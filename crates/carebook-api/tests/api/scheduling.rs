@@ -834,7 +834,116 @@ async fn bad_scheduling_input_is_a_clear_4xx(db: &TestDb) {
     );
 }
 
+async fn the_directory_finds_providers_and_retired_services_stay_unbooked(db: &TestDb) {
+    let app = TestApp::new(db).await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, patient) = app.signed_in(Role::Patient).await;
+    let service = app.service(app.clinic.id).await;
+    let (_, swahili) = app.provider_at(app.clinic.id, None, &[&service]).await;
+    let (_, other) = app.provider_at(app.clinic.id, None, &[]).await;
+    let r = app
+        .post(
+            "/api/v1/specializations",
+            Some(&admin),
+            json!({"name": "Paediatrics"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let paediatrics = r.body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/providers/{}", swahili.id),
+            Some(&admin),
+            Some(json!({"languages": ["en", "sw"], "specializations": [{"id": paediatrics, "is_primary": true}],
+                        "practice_start_year": 2010, "qualifications": ["MBChB", "MMed Paediatrics"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["years_of_experience"], 16);
+    assert_eq!(r.body["specializations"][0]["name"], "Paediatrics");
+    let ids = |r: &Resp| -> Vec<Value> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].clone())
+            .collect()
+    };
+    let by = |q: String| {
+        let (app, patient) = (&app, &patient);
+        async move {
+            app.get(&format!("/api/v1/providers?{q}"), Some(patient))
+                .await
+        }
+    };
+    let r = by(format!("service_id={}", service.id)).await;
+    assert_eq!(ids(&r), vec![json!(swahili.id)]);
+    let r = by("language=sw".into()).await;
+    assert_eq!(ids(&r), vec![json!(swahili.id)]);
+    let r = by(format!(
+        "specialization_id={paediatrics}&mode=video&clinic_id={}",
+        app.clinic.id
+    ))
+    .await;
+    assert_eq!(ids(&r), vec![json!(swahili.id)]);
+    let r = by(format!("clinic_id={}", app.clinic.id)).await;
+    assert_eq!(ids(&r).len(), 2);
+    assert!(ids(&r).contains(&json!(other.id)));
+    let r = by("language=Swahili!".into()).await;
+    assert_eq!(r.code(), "invalid_parameter");
+    // Retiring a service stops its bookings and its slots, and keeps it readable.
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/services/{}", service.id),
+            Some(&admin),
+            Some(json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(r.body["is_active"], false);
+    let p = app.patient_at(app.clinic.id, None).await;
+    let r = book(
+        &app,
+        &admin,
+        p.id,
+        service.id,
+        Some(swahili.id),
+        at(later(), 10, 0),
+    )
+    .await;
+    assert_eq!(r.code(), "not_bookable", "{}", r.body);
+    let s = slots(&app, &admin, service.id, "2026-11-27").await;
+    assert_eq!(s["reason"], "no_provider");
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/clinics/{}/services?include_inactive=true",
+                app.clinic.id
+            ),
+            Some(&patient),
+        )
+        .await;
+    assert!(
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == json!(service.id))
+    );
+    // A second live engagement at the same clinic is refused.
+    let r = app
+        .post(
+            &format!("/api/v1/providers/{}/clinics/{}", other.id, app.clinic.id),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), "conflict");
+}
+
 carebook_store::both_backends! {
+    directory => the_directory_finds_providers_and_retired_services_stay_unbooked,
     search_and_day => search_books_and_walks_the_day,
     self_service => patients_book_for_themselves_within_the_rules,
     reschedule => reschedules_hold_exactly_one_slot,
