@@ -63,7 +63,7 @@ codes! {
     SelfBookingDisabled = "self_booking_disabled", FORBIDDEN, "This clinic does not take bookings from patients online.";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests from this address; retry after `Retry-After` seconds.";
     Internal = "internal", INTERNAL_SERVER_ERROR, "An unexpected server error; it has been logged with the request id.";
-    Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A dependency (the database) is not reachable.";
+    Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A dependency (the database) is not reachable, or too busy to take the request in time; retry after `Retry-After` seconds.";
 }
 
 /// The JSON body of every error response.
@@ -180,6 +180,11 @@ impl From<StoreError> for ApiError {
                 Code::ValidationFailed,
                 "a referenced resource does not exist",
             ),
+            StoreError::Busy(why) => {
+                tracing::warn!(reason = why, "database busy; request refused");
+                ApiError::new(Code::Unavailable, "the server is busy; try again shortly")
+                    .retry_after(1)
+            }
             StoreError::Invalid(what) => {
                 tracing::warn!(constraint = %what, "value refused by a database constraint");
                 ApiError::new(

@@ -20,6 +20,10 @@ pub enum StoreError {
     /// The transaction holds a refused booking's partial writes; roll it back.
     #[error("transaction holds a refused change and cannot be committed")]
     Refused,
+    /// The database is too busy to start the work in time (no free connection, or no turn
+    /// to write); nothing was done, and trying again later may succeed.
+    #[error("database busy: {0}")]
+    Busy(&'static str),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -34,6 +38,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut => StoreError::Busy("no free database connection"),
             sqlx::Error::Database(db) => {
                 let what = db
                     .constraint()

@@ -61,6 +61,9 @@ pub enum Store {
 #[derive(Clone, Debug, Default)]
 pub struct WriteQueue(std::sync::Arc<tokio::sync::Mutex<()>>);
 
+/// How long a writer waits for its turn, as long as SQLite's own busy timeout.
+const WRITE_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Store {
     /// Connects to `postgres://…` or `sqlite://…` (the SQLite file is created if missing).
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
@@ -98,7 +101,9 @@ impl Store {
         Ok(match self {
             Store::Postgres(p) => Box::new(postgres::PgTx::begin(p).await?),
             Store::Sqlite(p, queue) => {
-                let turn = queue.0.clone().lock_owned().await;
+                let turn = tokio::time::timeout(WRITE_TURN_WAIT, queue.0.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Busy("no turn to write"))?;
                 Box::new(sqlite::SqliteTx::begin_write(p, turn).await?)
             }
         })
