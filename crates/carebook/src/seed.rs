@@ -537,6 +537,27 @@ mod tests {
                 Store::Postgres(_) => unreachable!(),
             };
             assert_eq!(statuses.len(), 8, "{day}: {statuses:?}");
+            // Each status agrees with the clock: nothing finished before it started, nothing
+            // waiting that is over.
+            let micros = now.as_microsecond();
+            let inconsistent: i64 = match &db.store {
+                Store::Sqlite(p, _) => sqlx::query_scalar(
+                    "SELECT count(*) FROM appointments WHERE \
+                     (status IN ('completed', 'no_show') AND start_at > $1) \
+                     OR (status = 'completed' AND completed_at < end_at) \
+                     OR (status = 'in_progress' AND (start_at > $1 OR end_at <= $1)) \
+                     OR (status IN ('scheduled', 'confirmed', 'pending_payment') AND start_at <= $1)",
+                )
+                .bind(micros)
+                .fetch_one(p)
+                .await
+                .unwrap(),
+                Store::Postgres(_) => unreachable!(),
+            };
+            assert_eq!(
+                inconsistent, 0,
+                "{day}: statuses that disagree with the time"
+            );
             let mut tx = db.store.read().await.unwrap();
             let nairobi = tx
                 .get_clinic_by_slug("nairobi-west")

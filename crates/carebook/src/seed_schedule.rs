@@ -10,7 +10,7 @@ use carebook_domain::schedule::lifecycle::AppointmentStatus;
 use carebook_store::models::Clinic;
 use carebook_store::scheduling::*;
 use carebook_store::{Store, StoreTx};
-use jiff::civil::{Date, Weekday, date};
+use jiff::civil::{Weekday, date};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
@@ -334,20 +334,23 @@ pub async fn demo(
     Ok(added)
 }
 
-/// The status the `i`-th appointment booked on the day `offset` days from today ends in.
-fn status_for(offset: i64, i: usize) -> AppointmentStatus {
+/// The status the `i`-th appointment of `[start, end)` is in at `now`: finished ones are
+/// completed, missed or cancelled; one under way is in progress; later ones are booked,
+/// confirmed, awaiting payment or cancelled.
+fn status_for(start: Timestamp, end: Timestamp, now: Timestamp, i: usize) -> AppointmentStatus {
     use AppointmentStatus as S;
-    match offset {
-        ..0 => [S::Completed, S::Completed, S::NoShow, S::Cancelled][i % 4],
-        // The visits under way come first, so even a short weekend morning shows them.
-        0 => [S::InProgress, S::CheckedIn, S::Completed, S::Confirmed][i % 4],
-        _ => [
+    if end <= now {
+        [S::Completed, S::Completed, S::NoShow, S::Cancelled][i % 4]
+    } else if start <= now {
+        S::InProgress
+    } else {
+        [
             S::Scheduled,
             S::Confirmed,
             S::PendingPayment,
             S::Cancelled,
             S::Scheduled,
-        ][i % 5],
+        ][i % 5]
     }
 }
 
@@ -373,6 +376,7 @@ async fn appointments(
     now: Timestamp,
 ) -> Result<usize> {
     let mut added = 0;
+    let mut busy_desks = std::collections::HashSet::new();
     for (p, at, weekends) in providers {
         let Some(slug) = at.first() else { continue };
         let (Some(c), Some(svcs), Some(pats)) =
@@ -385,7 +389,28 @@ async fn appointments(
         };
         let today = now.to_zoned(tz.clone()).date();
         let mut i = 0;
-        let mut day_no = 0;
+        // The clinic's first provider has someone with them and someone waiting, whatever the
+        // hour the demo is loaded: a visit that started ten minutes ago, and a patient checked
+        // in for the half hour after it.
+        let minute = SignedDuration::from_mins(1);
+        let t0 = Timestamp::from_second(now.as_second() - now.as_second().rem_euclid(300))
+            .unwrap_or(now);
+        let under_way: &[(Timestamp, AppointmentStatus)] = if busy_desks.insert(c.id) {
+            &[
+                (t0 - minute * 10, AppointmentStatus::InProgress),
+                (t0 + minute * 30, AppointmentStatus::CheckedIn),
+            ]
+        } else {
+            &[]
+        };
+        for &(start, status) in under_way {
+            let s = &svcs[i % svcs.len()];
+            let patient = pats[(i + 7) % pats.len()];
+            i += 1;
+            if book_one(store, c, &tz, p, s, patient, start, status, now).await? {
+                added += 1;
+            }
+        }
         for offset in -6i64..=9 {
             let Ok(d) = today.checked_add(jiff::Span::new().days(offset)) else {
                 continue;
@@ -396,35 +421,21 @@ async fn appointments(
             }
             // Inside the day's hours: 08:00-17:00 with lunch on weekdays, 10:00-14:00 otherwise.
             let hours: &[i8] = if weekend { &[10, 12] } else { &[9, 11, 14] };
-            let mut booked_today = 0;
-            day_no += 1;
             for &hour in hours {
                 let s = &svcs[i % svcs.len()];
                 let patient = pats[i % pats.len()];
+                let Ok(start) = d
+                    .at(hour, 0, 0, 0)
+                    .to_zoned(tz.clone())
+                    .map(|z| z.timestamp())
+                else {
+                    continue;
+                };
+                let end = start + SignedDuration::from_mins(i64::from(s.duration_minutes));
+                let status = status_for(start, end, now, i);
                 i += 1;
-                if book_one(
-                    store,
-                    c,
-                    &tz,
-                    p,
-                    s,
-                    patient,
-                    d,
-                    hour,
-                    status_for(
-                        offset,
-                        if offset == 0 {
-                            booked_today
-                        } else {
-                            booked_today + day_no
-                        },
-                    ),
-                    now,
-                )
-                .await?
-                {
+                if book_one(store, c, &tz, p, s, patient, start, status, now).await? {
                     added += 1;
-                    booked_today += 1;
                 }
             }
         }
@@ -440,18 +451,11 @@ async fn book_one(
     p: &Provider,
     s: &Service,
     patient: Uuid,
-    d: Date,
-    hour: i8,
+    start: Timestamp,
     status: AppointmentStatus,
     now: Timestamp,
 ) -> Result<bool> {
-    let Ok(start) = d
-        .at(hour, 0, 0, 0)
-        .to_zoned(tz.clone())
-        .map(|z| z.timestamp())
-    else {
-        return Ok(false);
-    };
+    let d = start.to_zoned(tz.clone()).date();
     let end = start + SignedDuration::from_mins(i64::from(s.duration_minutes));
     let first = if status == AppointmentStatus::PendingPayment {
         status
