@@ -3,6 +3,8 @@
 //! backend is chosen once, from the database URL's scheme.
 
 mod error;
+pub mod jobs;
+mod jobs_sql;
 pub mod models;
 mod postgres;
 mod rows;
@@ -17,6 +19,7 @@ mod tx;
 mod verify;
 
 pub use error::{StoreError, StoreResult};
+pub use jobs::QueueTx;
 pub use schedule_tx::ScheduleTx;
 pub use tx::StoreTx;
 pub use verify::{ChainReport, verify_audit_chain};

@@ -2,6 +2,7 @@
 //! transaction lock that serialises appends to the audit hash chain.
 
 use crate::error::{StoreError, StoreResult};
+use crate::jobs_sql::impl_queue_tx;
 use crate::models::*;
 use crate::rows::{self, RowExt, impl_row_ext};
 use crate::schedule_sql::impl_schedule_tx;
@@ -115,3 +116,12 @@ async fn lock_audit_chain(tx: &mut Transaction<'static, Postgres>) -> StoreResul
 impl_row_ext!(PgRow, ts: time::OffsetDateTime => from_odt, date: time::Date => from_date);
 impl_store_tx!(PgTx, for_update = " FOR UPDATE");
 impl_schedule_tx!(PgTx);
+
+/// How a claim treats rows another transaction has locked.
+macro_rules! skip_locked {
+    () => {
+        " FOR UPDATE SKIP LOCKED"
+    };
+}
+
+impl_queue_tx!(PgTx);

@@ -235,6 +235,27 @@ pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
     })
 }
 
+pub(crate) fn job<R: RowExt>(r: &R) -> StoreResult<crate::jobs::Job> {
+    let status = r.text("status")?;
+    Ok(crate::jobs::Job {
+        id: r.uuid("id")?,
+        kind: r.text("kind")?,
+        payload: r.opt_json("payload")?.unwrap_or(Value::Null),
+        idempotency_key: r.text("idempotency_key")?,
+        status: crate::jobs::JobStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("job status {status}")))?,
+        run_at: r.ts("run_at")?,
+        attempts: count_of(r, "attempts")?,
+        max_attempts: count_of(r, "max_attempts")?,
+        locked_by: r.opt_text("locked_by")?,
+        locked_until: r.opt_ts("locked_until")?,
+        last_error: r.opt_text("last_error")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+        finished_at: r.opt_ts("finished_at")?,
+    })
+}
+
 pub(crate) fn booked_span<R: RowExt>(r: &R) -> StoreResult<BookedSpan> {
     Ok(BookedSpan {
         id: r.uuid("id")?,

@@ -4,6 +4,7 @@
 //! that is also what serialises the audit hash chain.
 
 use crate::error::{StoreError, StoreResult};
+use crate::jobs_sql::impl_queue_tx;
 use crate::models::*;
 use crate::rows::{self, RowExt, impl_row_ext};
 use crate::schedule_sql::impl_schedule_tx;
@@ -116,3 +117,12 @@ async fn lock_audit_chain(_tx: &mut Transaction<'static, Sqlite>) -> StoreResult
 impl_row_ext!(SqliteRow, ts: i64 => from_micros, date: String => from_date_text);
 impl_store_tx!(SqliteTx, for_update = "");
 impl_schedule_tx!(SqliteTx);
+
+/// How a claim treats rows another transaction has locked.
+macro_rules! skip_locked {
+    () => {
+        ""
+    };
+}
+
+impl_queue_tx!(SqliteTx);

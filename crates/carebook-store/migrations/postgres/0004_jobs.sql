@@ -1,0 +1,28 @@
+-- Carebook's durable job queue: work that runs after the request that caused it (sending a
+-- message, planning reminders, expiring offers). Jobs are enqueued in the same transaction as
+-- their cause and claimed by workers with a lease. See docs/data-model.md and
+-- docs/architecture.md.
+
+CREATE TABLE jobs (
+    id              uuid PRIMARY KEY,
+    kind            text NOT NULL CHECK (length(kind) BETWEEN 1 AND 100),
+    payload         jsonb NOT NULL DEFAULT '{}',
+    -- The same key enqueued twice is one job: the second enqueue does nothing.
+    idempotency_key text NOT NULL,
+    status          text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'succeeded', 'dead', 'cancelled')),
+    run_at          timestamptz NOT NULL,
+    attempts        bigint NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    max_attempts    bigint NOT NULL DEFAULT 8 CHECK (max_attempts BETWEEN 1 AND 100),
+    locked_by       text,
+    locked_until    timestamptz,
+    last_error      text,
+    created_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL,
+    finished_at     timestamptz,
+    CONSTRAINT jobs_idempotency_key_key UNIQUE (idempotency_key),
+    CHECK ((status = 'running') = (locked_until IS NOT NULL))
+);
+-- What a claim looks for: due queued jobs, and running ones whose lease ran out.
+CREATE INDEX jobs_due_idx ON jobs (run_at) WHERE status = 'queued';
+CREATE INDEX jobs_lease_idx ON jobs (locked_until) WHERE status = 'running';
+CREATE INDEX jobs_dead_idx ON jobs (updated_at) WHERE status = 'dead';
