@@ -1,14 +1,18 @@
 //! Carebook's background work. `carebook serve` runs the worker in process unless told not to;
 //! `carebook worker` runs it alone.
 //!
-//! Today the worker does two kinds of housekeeping:
+//! The worker runs the job queue ([`queue::Runner`]: due jobs every second) and two kinds of
+//! housekeeping:
 //! - every minute it releases unpaid bookings whose payment hold ran out (`pending_payment`
 //!   past `hold_expires_at`), cancelling each with an audit record, so their slots open again;
 //! - every `worker_interval_seconds` it keeps the token tables small: refresh tokens and
 //!   one-time links past their expiry (plus a grace period, so a support agent can still see
 //!   why a link failed) are deleted, with an audit record of how many.
 //!
-//! The job queue, reminders and notification delivery join here with the notifications work.
+//! Handlers for the queue (notification delivery, reminders, waitlist offers) register with
+//! the runner.
+
+pub mod queue;
 
 use carebook_domain::audit::AuditRecord;
 use carebook_store::{Store, StoreResult};
@@ -120,19 +124,41 @@ fn system_record(
     }
 }
 
-/// Runs housekeeping until `shutdown` turns true: hold releases every minute (or every
-/// `every`, when shorter), token purges every `every`.
+/// How often the runner looks for due jobs.
+pub const POLL: Duration = Duration::from_secs(1);
+
+/// Runs the queue and housekeeping until `shutdown` turns true: due jobs every second, hold
+/// releases every minute (or every `every`, when shorter), token purges every `every`.
 pub async fn run(
     store: Store,
+    runner: queue::Runner,
     now: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    tracing::info!(every_seconds = every.as_secs(), "worker started");
-    let tick = every.min(HOLD_SWEEP);
-    let mut last_purge: Option<std::time::Instant> = None;
+    tracing::info!(
+        every_seconds = every.as_secs(),
+        worker = runner.worker(),
+        "worker started"
+    );
+    let sweep = every.min(HOLD_SWEEP);
+    let due = |last: Option<std::time::Instant>, period: Duration| {
+        last.is_none_or(|t| t.elapsed() >= period)
+    };
+    let (mut last_sweep, mut last_purge) = (None, None);
     loop {
-        if last_purge.is_none_or(|t| t.elapsed() >= every) {
+        if let Err(e) = runner.drain().await {
+            tracing::warn!(error = %e, "running jobs failed; will retry");
+        }
+        if due(last_sweep, sweep) {
+            last_sweep = Some(std::time::Instant::now());
+            match release_expired_holds(&store, now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, "released expired payment holds"),
+                Err(e) => tracing::warn!(error = %e, "releasing payment holds failed; will retry"),
+            }
+        }
+        if due(last_purge, every) {
             last_purge = Some(std::time::Instant::now());
             match purge_spent_tokens(&store, now()).await {
                 Ok(r) if r != PurgeReport::default() => tracing::info!(?r, "purged spent tokens"),
@@ -140,14 +166,9 @@ pub async fn run(
                 Err(e) => tracing::warn!(error = %e, "housekeeping pass failed; will retry"),
             }
         }
-        match release_expired_holds(&store, now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(released = n, "released expired payment holds"),
-            Err(e) => tracing::warn!(error = %e, "releasing payment holds failed; will retry"),
-        }
         tokio::select! {
-            _ = tokio::time::sleep(tick) => {}
-            _ = shutdown.changed() => break,
+            _ = tokio::time::sleep(POLL) => {}
+            _ = shutdown.changed() => {}
         }
         if *shutdown.borrow() {
             break;

@@ -50,7 +50,14 @@ fn worker_task(
 ) -> tokio::task::JoinHandle<()> {
     let clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync> = Arc::new(|| SystemClock.now());
     let every = Duration::from_secs(settings.worker_interval_seconds.max(1));
-    tokio::spawn(carebook_jobs::run(store, clock, every, shutdown))
+    // Unique per process: it marks the jobs this worker holds.
+    let name = format!(
+        "worker-{}-{}",
+        std::process::id(),
+        &uuid::Uuid::now_v7().simple().to_string()[24..]
+    );
+    let runner = carebook_jobs::queue::Runner::new(store.clone(), name, clock.clone());
+    tokio::spawn(carebook_jobs::run(store, runner, clock, every, shutdown))
 }
 
 /// A channel that turns true on Ctrl-C or SIGTERM; `serve` and `worker` stop when it does.
