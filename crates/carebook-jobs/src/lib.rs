@@ -12,7 +12,10 @@
 //! Handlers for the queue (notification delivery, reminders, waitlist offers) register with
 //! the runner.
 
+pub mod notify;
 pub mod queue;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use carebook_domain::audit::AuditRecord;
 use carebook_store::{Store, StoreResult};

@@ -15,6 +15,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 use uuid::Uuid;
 
+/// The job that delivers one message of the outbox; its payload is `{"notification_id"}`.
+pub const SEND_NOTIFICATION: &str = "send_notification";
+
 /// Where a job stands. `dead` is final: its attempts ran out or it failed for good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

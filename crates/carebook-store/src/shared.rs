@@ -632,7 +632,46 @@ macro_rules! impl_store_tx {
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;
+                // A message to deliver is a job from the moment it exists.
+                if n.status == "pending" && n.channel != "in_app" {
+                    let job = $crate::jobs::NewJob::new(
+                        $crate::jobs::SEND_NOTIFICATION,
+                        format!("{}:{}", $crate::jobs::SEND_NOTIFICATION, n.id),
+                        serde_json::json!({ "notification_id": n.id }),
+                        n.created_at,
+                    );
+                    $crate::jobs::QueueTx::enqueue_job(self, &job, n.created_at).await?;
+                }
                 Ok(())
+            }
+
+            async fn get_notification(&mut self, id: Uuid) -> StoreResult<Option<Notification>> {
+                let row = sqlx::query("SELECT * FROM notifications WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.as_ref().map(rows::notification).transpose()
+            }
+
+            async fn record_delivery(
+                &mut self,
+                id: Uuid,
+                status: &str,
+                error: Option<&str>,
+                now: Timestamp,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE notifications SET status = $1, attempts = attempts + 1, last_error = $2, \
+                     sent_at = CASE WHEN $1 = 'sent' THEN $3 ELSE sent_at END \
+                     WHERE id = $4 AND status = 'pending'",
+                )
+                .bind(status)
+                .bind(error)
+                .bind(enc_ts(now))
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn list_notifications_for_user(

@@ -129,7 +129,21 @@ pub trait StoreTx: crate::ScheduleTx + crate::QueueTx + Send {
     ) -> StoreResult<Option<ExternalIdentity>>;
 
     // Notification outbox
+    /// Adds a message to the outbox; one to deliver (pending, not in-app) also gets its
+    /// `send_notification` job, in the same transaction.
     async fn insert_notification(&mut self, n: &Notification) -> StoreResult<()>;
+    async fn get_notification(&mut self, id: Uuid) -> StoreResult<Option<Notification>>;
+    /// Records one delivery attempt of a pending message: `status` is `sent`, `failed` (for
+    /// good), `skipped`, or `pending` again for an attempt to retry, with its error. False when
+    /// the message is not pending any more (delivered or given up already). Delivery
+    /// bookkeeping, like the job queue's, needs no audit record.
+    async fn record_delivery(
+        &mut self,
+        id: Uuid,
+        status: &str,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     async fn list_notifications_for_user(
         &mut self,
         user_id: Uuid,

@@ -43,11 +43,28 @@ pub fn api_config(settings: &Settings) -> Result<ApiConfig> {
     Ok(c)
 }
 
+/// The email transport the settings ask for: SMTP, or the log when none is configured.
+fn mailer(settings: &Settings) -> Result<Arc<dyn carebook_jobs::notify::Mailer>> {
+    Ok(
+        match settings.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => Arc::new(
+                carebook_jobs::notify::SmtpMailer::new(url, &settings.mail_from)
+                    .map_err(|e| anyhow::anyhow!("smtp_url / mail_from: {e}"))?,
+            ),
+            None => {
+                tracing::info!("no smtp_url: emails go to the log");
+                Arc::new(carebook_jobs::notify::LogMailer)
+            }
+        },
+    )
+}
+
 fn worker_task(
     store: Store,
     settings: &Settings,
     shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
+) -> Result<tokio::task::JoinHandle<()>> {
+    let mailer = mailer(settings)?;
     let clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync> = Arc::new(|| SystemClock.now());
     let every = Duration::from_secs(settings.worker_interval_seconds.max(1));
     // Unique per process: it marks the jobs this worker holds.
@@ -56,8 +73,12 @@ fn worker_task(
         std::process::id(),
         &uuid::Uuid::now_v7().simple().to_string()[24..]
     );
-    let runner = carebook_jobs::queue::Runner::new(store.clone(), name, clock.clone());
-    tokio::spawn(carebook_jobs::run(store, runner, clock, every, shutdown))
+    let mut runner = carebook_jobs::queue::Runner::new(store.clone(), name, clock.clone());
+    let sender = carebook_jobs::notify::SendNotification::new(store.clone(), mailer, clock.clone());
+    runner.register(carebook_store::jobs::SEND_NOTIFICATION, Arc::new(sender));
+    Ok(tokio::spawn(carebook_jobs::run(
+        store, runner, clock, every, shutdown,
+    )))
 }
 
 /// A channel that turns true on Ctrl-C or SIGTERM; `serve` and `worker` stop when it does.
@@ -99,7 +120,8 @@ pub async fn serve(settings: Settings, demo: bool, shutdown: watch::Receiver<boo
     );
     let worker = settings
         .worker
-        .then(|| worker_task(store.clone(), &settings, shutdown.clone()));
+        .then(|| worker_task(store.clone(), &settings, shutdown.clone()))
+        .transpose()?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -124,7 +146,7 @@ pub async fn serve(settings: Settings, demo: bool, shutdown: watch::Receiver<boo
 
 pub async fn worker(settings: Settings, shutdown: watch::Receiver<bool>) -> Result<()> {
     let store = open_store(&settings).await?;
-    worker_task(store.clone(), &settings, shutdown).await?;
+    worker_task(store.clone(), &settings, shutdown)?.await?;
     store.close().await;
     Ok(())
 }

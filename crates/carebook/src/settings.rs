@@ -32,6 +32,11 @@ pub struct Settings {
     /// Run the background worker inside `serve`.
     pub worker: bool,
     pub worker_interval_seconds: u64,
+    /// Where email goes: `smtp://host:port`, `smtp://…?tls=required` (STARTTLS) or
+    /// `smtps://host:port`, with `user:password@` if needed. Unset: the log transport.
+    pub smtp_url: Option<String>,
+    /// Sender of the emails, e.g. `Carebook <no-reply@clinic.example>`.
+    pub mail_from: String,
 }
 
 impl Default for Settings {
@@ -52,6 +57,8 @@ impl Default for Settings {
             refresh_token_days: 30,
             worker: true,
             worker_interval_seconds: 3600,
+            smtp_url: None,
+            mail_from: "Carebook <no-reply@localhost>".into(),
         }
     }
 }
@@ -77,6 +84,8 @@ impl fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("worker", &self.worker)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
     }
 }
@@ -118,6 +127,8 @@ const FIELDS: &[&str] = &[
     "refresh_token_days",
     "worker",
     "worker_interval_seconds",
+    "smtp_url",
+    "mail_from",
 ];
 
 /// Flags that override everything else; unset flags leave the lower layers alone.
@@ -235,6 +246,10 @@ mod tests {
             jail.create_file("carebook.toml", "listen = \"127.0.0.1:7000\"\nlog_level = \"debug\"\njwt_secret = \"0123456789abcdef0123456789abcdef-file\"\n")?;
             jail.set_env("CAREBOOK_LOG_LEVEL", "warn");
             jail.set_env("DATABASE_URL", "postgres://carebook:hunter2@db/carebook");
+            jail.set_env(
+                "CAREBOOK_SMTP_URL",
+                "smtp://mailer:mail-pass@smtp.example:587?tls=required",
+            );
             let global = GlobalArgs {
                 log_format: Some(LogFormat::Json),
                 ..Default::default()
@@ -252,7 +267,9 @@ mod tests {
             assert_eq!(s.database_url(), "postgres://carebook:hunter2@db/carebook");
             let shown = format!("{s:?}");
             assert!(
-                !shown.contains("hunter2") && !shown.contains("abcdef-file"),
+                !shown.contains("hunter2")
+                    && !shown.contains("abcdef-file")
+                    && !shown.contains("mail-pass"),
                 "{shown}"
             );
             Ok(())

@@ -171,6 +171,7 @@ async fn operator_commands(db: &TestDb) {
 
 async fn serve_answers_and_stops_cleanly(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
+    let smtp = carebook_jobs::testing::smtp_sink(&[]).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -190,6 +191,11 @@ async fn serve_answers_and_stops_cleanly(db: &TestDb) {
             "--log-format",
             "json",
         ],
+    )
+    .env("CAREBOOK_SMTP_URL", format!("smtp://{}", smtp.addr))
+    .env(
+        "CAREBOOK_MAIL_FROM",
+        "Carebook Demo <no-reply@carebook.test>",
     )
     .stdout(Stdio::null())
     .stderr(Stdio::piped())
@@ -248,6 +254,37 @@ async fn serve_answers_and_stops_cleanly(db: &TestDb) {
         .unwrap();
     assert_eq!(clinics["items"].as_array().unwrap().len(), 4);
 
+    // A password reset reaches the SMTP server through the in-process worker.
+    let asked = http
+        .post(format!("{base}/api/v1/auth/password-reset/request"))
+        .json(&serde_json::json!({"email": "admin@carebook.test"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.status().is_success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mail = loop {
+        if let Some(m) = smtp.received.lock().unwrap().first().cloned() {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "the reset email did not arrive");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(mail.to, vec!["admin@carebook.test".to_owned()]);
+    assert!(
+        mail.data
+            .contains("From: \"Carebook Demo\" <no-reply@carebook.test>"),
+        "{}",
+        mail.data
+    );
+    // The body is quoted-printable: undo its soft line breaks and its escaped `=`.
+    let body = mail.data.replace("=\n", "").replace("=3D", "=");
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("token="))
+        .unwrap_or_else(|| panic!("{}", mail.data))
+        .to_owned();
+
     let pid = child.id().to_string();
     assert!(
         Command::new("kill")
@@ -268,7 +305,12 @@ async fn serve_answers_and_stops_cleanly(db: &TestDb) {
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(status.success(), "clean exit: {err}");
     let key = std::fs::read_to_string(dir.path().join("data/jwt-secret")).unwrap();
-    for secret in [token.as_str(), refresh.as_str(), key.trim()] {
+    let reset_token = link
+        .rsplit("token=")
+        .next()
+        .unwrap()
+        .trim_end_matches(['.', ',']);
+    for secret in [token.as_str(), refresh.as_str(), key.trim(), reset_token] {
         assert!(!err.contains(secret), "secrets never reach the logs");
     }
     assert!(err.contains("Carebook is serving"), "{err}");
