@@ -320,6 +320,13 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/me/appointments/{id}/reschedule",
         needs(P::AppointmentsOwn),
     ),
+    // The background queue.
+    route(Method::GET, "/api/v1/jobs/dead", needs(P::JobsManage)),
+    route(
+        Method::POST,
+        "/api/v1/jobs/{id}/retry",
+        needs(P::JobsManage),
+    ),
 ];
 
 /// Paths served outside the API table: the documentation page and its assets.

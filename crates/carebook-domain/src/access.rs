@@ -148,6 +148,7 @@ permissions! {
     AppointmentsBook = "appointments.book": "Book appointments for patients",
     AppointmentsUpdate = "appointments.update": "Move appointments through their day, cancel and reschedule them",
     AppointmentsOwn = "appointments.own": "A patient's own appointments: list, book, confirm, cancel, reschedule",
+    JobsManage = "jobs.manage": "See dead background jobs and queue them again",
 }
 
 impl fmt::Display for Permission {
@@ -205,6 +206,7 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             ClinicsRead,
             AuditRead,
             CatalogRead,
+            JobsManage,
         ],
         Role::Receptionist => &[
             UsersRead,
@@ -266,6 +268,7 @@ const SUPER_ADMIN: &[Permission] = {
         AppointmentsRead,
         AppointmentsBook,
         AppointmentsUpdate,
+        JobsManage,
     ]
 };
 
@@ -327,6 +330,7 @@ impl Permission {
                 | AuditRead
                 | CatalogManage
                 | TimeOffDecide
+                | JobsManage
         )
     }
 }
@@ -413,7 +417,8 @@ mod tests {
         assert!(!may_grant(Role::Support, Role::Receptionist));
         for r in Role::ALL {
             assert!(may_manage(Role::SuperAdmin, r));
-            assert!(may_manage(Role::Admin, r) || r == Role::SuperAdmin);
+            // The network roles are the network administrator's to manage.
+            assert!(may_manage(Role::Admin, r) || matches!(r, Role::SuperAdmin | Role::Support));
         }
     }
 

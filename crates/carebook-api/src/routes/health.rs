@@ -60,9 +60,31 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Health>> 
     }
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format: requests by route and status, their
+/// latency, and the job queue's depth (`carebook_jobs`, by state) and the age of its oldest
+/// due job (`carebook_jobs_oldest_due_seconds`).
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let now = state.now();
+    let stats = async { state.store.read().await?.queue_stats(now).await };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), stats).await {
+        Ok(Ok(q)) => {
+            for (status, n) in [
+                ("queued", q.queued),
+                ("due", q.due),
+                ("running", q.running),
+                ("dead", q.dead),
+            ] {
+                metrics::gauge!("carebook_jobs", "status" => status).set(n as f64);
+            }
+            let age = q
+                .oldest_due
+                .map_or(0.0, |t| now.duration_since(t).as_secs_f64().max(0.0));
+            metrics::gauge!("carebook_jobs_oldest_due_seconds").set(age);
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, "queue metrics unavailable"),
+        Err(_) => tracing::warn!("queue metrics timed out"),
+    }
     let body = state
         .metrics
         .as_ref()

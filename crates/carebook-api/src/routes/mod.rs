@@ -8,6 +8,7 @@ pub mod availability;
 pub mod catalog;
 pub mod clinics;
 pub mod health;
+pub mod jobs;
 pub mod me;
 pub mod my_appointments;
 pub mod patients;
@@ -35,4 +36,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(patients::router())
         .merge(appointments::router())
         .merge(my_appointments::router())
+        .merge(jobs::router())
 }

@@ -284,6 +284,15 @@ async fn responses_carry_request_ids(db: &TestDb) {
         "{}",
         metrics.body
     );
+    // The queue's gauges (their values are shared by every test in this process).
+    let text = metrics.body.as_str().unwrap();
+    for line in [
+        "carebook_jobs{status=\"queued\"}",
+        "carebook_jobs{status=\"dead\"}",
+        "carebook_jobs_oldest_due_seconds",
+    ] {
+        assert!(text.contains(line), "{line} missing: {text}");
+    }
 }
 
 async fn login_is_rate_limited_per_address(db: &TestDb) {

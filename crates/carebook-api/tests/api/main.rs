@@ -10,6 +10,7 @@ mod concurrency;
 mod documents;
 mod helpers;
 mod identity;
+mod jobs;
 mod matrix;
 mod sched;
 mod scheduling;

@@ -144,6 +144,26 @@ async fn fixture(app: &TestApp, route: &Route, caller: Option<&User>) -> (String
         (Method::GET, "/api/v1/clinics/{id}") => {
             (format!("/api/v1/clinics/{}", app.clinic.id), None)
         }
+        (Method::POST, "/api/v1/jobs/{id}/retry") => {
+            let job = carebook_store::jobs::NewJob::new("test", unique, json!({}), app.now());
+            let mut tx = app.store.write().await.unwrap();
+            tx.enqueue_job(&job, app.now()).await.unwrap();
+            let claimed = tx
+                .claim_jobs(
+                    "matrix",
+                    1,
+                    app.now() + jiff::SignedDuration::from_mins(5),
+                    app.now(),
+                )
+                .await
+                .unwrap();
+            let id = claimed[0].id;
+            tx.fail_job(id, "matrix", "broken", app.now(), true, app.now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            (format!("/api/v1/jobs/{id}/retry"), None)
+        }
         (m, p) if is_scheduling(p) => scheduling_fixture(app, m, p, caller, &unique).await,
         (_, p) => {
             assert!(!p.contains('{'), "no fixture for {} {p}", route.method);

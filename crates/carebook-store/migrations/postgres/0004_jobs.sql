@@ -26,3 +26,10 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due_idx ON jobs (run_at) WHERE status = 'queued';
 CREATE INDEX jobs_lease_idx ON jobs (locked_until) WHERE status = 'running';
 CREATE INDEX jobs_dead_idx ON jobs (updated_at) WHERE status = 'dead';
+
+-- Operators see the dead letters and queue them again.
+INSERT INTO permissions (name, description) VALUES
+  ('jobs.manage', 'See dead background jobs and queue them again');
+INSERT INTO role_permissions (role, permission) VALUES
+  ('super_admin', 'jobs.manage'),
+  ('support', 'jobs.manage');
