@@ -71,6 +71,28 @@ pub struct AuditRecord {
     pub request_id: Option<String>,
 }
 
+impl AuditRecord {
+    /// A record of `action` on `entity_type` at `occurred_at` with nothing else known yet (no
+    /// actor, entity, clinic, values or request); set the rest with struct update syntax.
+    pub fn new(action: &str, entity_type: &str, occurred_at: Timestamp) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            occurred_at,
+            actor_user_id: None,
+            actor_role: None,
+            action: action.to_owned(),
+            entity_type: entity_type.to_owned(),
+            entity_id: None,
+            clinic_id: None,
+            old_values: None,
+            new_values: None,
+            ip: None,
+            user_agent: None,
+            request_id: None,
+        }
+    }
+}
+
 /// The hash of row `seq` given the previous row's hash. Content is serialised as a JSON array
 /// with object keys sorted (serde_json's default map), so PostgreSQL's jsonb reordering of keys
 /// does not change the result; times are taken in whole microseconds, the precision both

@@ -111,19 +111,11 @@ fn system_record(
     new_values: serde_json::Value,
 ) -> AuditRecord {
     AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: now,
-        actor_user_id: None,
         actor_role: Some("system".to_owned()),
-        action: action.to_owned(),
-        entity_type: entity_type.to_owned(),
         entity_id,
         clinic_id,
-        old_values: None,
         new_values: Some(new_values),
-        ip: None,
-        user_agent: None,
-        request_id: None,
+        ..AuditRecord::new(action, entity_type, now)
     }
 }
 

@@ -59,23 +59,9 @@ async fn purges_only_spent_tokens(db: &TestDb) {
     })
     .await
     .unwrap();
-    tx.append_audit(&AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: t0(),
-        actor_user_id: None,
-        actor_role: None,
-        action: "setup".into(),
-        entity_type: "test".into(),
-        entity_id: None,
-        clinic_id: None,
-        old_values: None,
-        new_values: None,
-        ip: None,
-        user_agent: None,
-        request_id: None,
-    })
-    .await
-    .unwrap();
+    tx.append_audit(&AuditRecord::new("setup", "test", t0()))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let report = carebook_jobs::purge_spent_tokens(&db.store, t0())
@@ -195,23 +181,9 @@ async fn releases_only_expired_payment_holds(db: &TestDb) {
     tx.insert_patient(&patient).await.unwrap();
     assert!(tx.book_appointment(&expired).await.unwrap().is_booked());
     assert!(tx.book_appointment(&live).await.unwrap().is_booked());
-    tx.append_audit(&AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: now,
-        actor_user_id: None,
-        actor_role: None,
-        action: "setup".into(),
-        entity_type: "test".into(),
-        entity_id: None,
-        clinic_id: None,
-        old_values: None,
-        new_values: None,
-        ip: None,
-        user_agent: None,
-        request_id: None,
-    })
-    .await
-    .unwrap();
+    tx.append_audit(&AuditRecord::new("setup", "test", now))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     assert_eq!(

@@ -50,23 +50,9 @@ async fn outbox(store: &Store, to: &str) -> Uuid {
     let mut tx = store.write().await.unwrap();
     tx.insert_user(&user).await.unwrap();
     tx.insert_notification(&n).await.unwrap();
-    tx.append_audit(&AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: now(),
-        actor_user_id: None,
-        actor_role: None,
-        action: "test.setup".into(),
-        entity_type: "test".into(),
-        entity_id: None,
-        clinic_id: None,
-        old_values: None,
-        new_values: None,
-        ip: None,
-        user_agent: None,
-        request_id: None,
-    })
-    .await
-    .unwrap();
+    tx.append_audit(&AuditRecord::new("test.setup", "test", now()))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     n.id
 }

@@ -25,21 +25,7 @@ fn day() -> Date {
 }
 
 fn record(action: &str) -> AuditRecord {
-    AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: now(),
-        actor_user_id: None,
-        actor_role: None,
-        action: action.into(),
-        entity_type: "test".into(),
-        entity_id: None,
-        clinic_id: None,
-        old_values: None,
-        new_values: None,
-        ip: None,
-        user_agent: None,
-        request_id: None,
-    }
+    AuditRecord::new(action, "test", now())
 }
 
 struct World {

@@ -70,21 +70,7 @@ fn args() -> Args {
 }
 
 fn record() -> AuditRecord {
-    AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: SystemClock.now(),
-        actor_user_id: None,
-        actor_role: None,
-        action: "bench.setup".into(),
-        entity_type: "bench".into(),
-        entity_id: None,
-        clinic_id: None,
-        old_values: None,
-        new_values: None,
-        ip: None,
-        user_agent: None,
-        request_id: None,
-    }
+    AuditRecord::new("bench.setup", "bench", SystemClock.now())
 }
 
 fn clinic(slug: &str, now: Timestamp) -> Clinic {

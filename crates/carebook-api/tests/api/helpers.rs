@@ -317,19 +317,5 @@ pub fn clinic(slug: &str, self_registration: bool) -> Clinic {
 }
 
 pub fn record(action: &str) -> AuditRecord {
-    AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: start(),
-        actor_user_id: None,
-        actor_role: None,
-        action: action.into(),
-        entity_type: "test".into(),
-        entity_id: None,
-        clinic_id: None,
-        old_values: None,
-        new_values: None,
-        ip: None,
-        user_agent: None,
-        request_id: None,
-    }
+    AuditRecord::new(action, "test", start())
 }
