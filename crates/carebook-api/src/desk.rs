@@ -453,11 +453,13 @@ pub async fn book(
         .await?;
     let refusal = match outcome {
         BookingOutcome::Booked { number } => {
+            let appointment = Appointment {
+                number,
+                ..appointment
+            };
+            carebook_jobs::reminders::plan(tx, &appointment, &terms.settings, now).await?;
             return Ok(AppointmentListing {
-                appointment: Appointment {
-                    number,
-                    ..appointment
-                },
+                appointment,
                 patient_name: patient.name.clone(),
                 patient_phone: patient.phone.clone(),
                 provider_name: c.name.clone(),
@@ -694,10 +696,14 @@ pub async fn reschedule(
         .await?;
     let refusal = match outcome {
         BookingOutcome::Booked { .. } => {
-            return tx
+            let moved = tx
                 .get_appointment(appointment.id)
                 .await?
-                .ok_or_else(|| ApiError::not_found("appointment"));
+                .ok_or_else(|| ApiError::not_found("appointment"))?;
+            // The old time's reminders go; the new time's come.
+            carebook_jobs::reminders::cancel(tx, moved.id, now).await?;
+            carebook_jobs::reminders::plan(tx, &moved, &terms.settings, now).await?;
+            return Ok(moved);
         }
         BookingOutcome::ProviderBusy => BookingRefusal::SlotTaken,
         BookingOutcome::PatientBusy => BookingRefusal::PatientBusy,
@@ -742,12 +748,16 @@ pub async fn act(
         tx.set_appointment_status(appointment.id, appointment.status, to, now)
             .await?
     };
-    changed.ok_or_else(|| {
+    let changed = changed.ok_or_else(|| {
         ApiError::new(
             Code::Conflict,
             "the appointment changed meanwhile; read it again",
         )
-    })
+    })?;
+    if to.is_final() {
+        carebook_jobs::reminders::cancel(tx, changed.id, now).await?;
+    }
+    Ok(changed)
 }
 
 /// The 409 (or 403) of a refused lifecycle step.

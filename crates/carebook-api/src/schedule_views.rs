@@ -559,6 +559,12 @@ pub struct BookingSettingsView {
     pub requires_prepayment: bool,
     /// How long an unpaid booking holds its slot.
     pub payment_hold_minutes: u32,
+    /// The day-before reminder, and how long before the start it goes out.
+    pub reminder_24h_enabled: bool,
+    pub reminder_24h_lead_minutes: u32,
+    /// The same-day reminder.
+    pub reminder_2h_enabled: bool,
+    pub reminder_2h_lead_minutes: u32,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<Timestamp>,
     pub updated_by_user_id: Option<Uuid>,
@@ -575,6 +581,10 @@ impl From<&BookingSettings> for BookingSettingsView {
             patient_self_booking: s.patient_self_booking,
             requires_prepayment: s.requires_prepayment,
             payment_hold_minutes: s.payment_hold_minutes,
+            reminder_24h_enabled: s.reminder_24h_enabled,
+            reminder_24h_lead_minutes: s.reminder_24h_lead_minutes,
+            reminder_2h_enabled: s.reminder_2h_enabled,
+            reminder_2h_lead_minutes: s.reminder_2h_lead_minutes,
             updated_at: s.updated_at,
             updated_by_user_id: s.updated_by_user_id,
         }

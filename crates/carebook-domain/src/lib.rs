@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod identity;
 pub mod lockout;
+pub mod reminders;
 pub mod schedule;
 pub mod secret;
 pub mod totp;

@@ -14,6 +14,7 @@
 
 pub mod notify;
 pub mod queue;
+pub mod reminders;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -80,6 +81,7 @@ pub async fn release_expired_holds(store: &Store, now: Timestamp) -> StoreResult
         else {
             continue;
         };
+        reminders::cancel(tx.as_mut(), c.id, now).await?;
         tx.append_audit(&system_record(
             now,
             "appointment.hold_expired",
@@ -102,7 +104,7 @@ pub async fn release_expired_holds(store: &Store, now: Timestamp) -> StoreResult
     Ok(released)
 }
 
-fn system_record(
+pub(crate) fn system_record(
     now: Timestamp,
     action: &str,
     entity_type: &str,

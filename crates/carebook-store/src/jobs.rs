@@ -136,6 +136,9 @@ pub trait QueueTx: Send {
         permanent: bool,
         now: Timestamp,
     ) -> StoreResult<Option<JobStatus>>;
+    /// Cancels the queued jobs whose idempotency key starts with `prefix` (an appointment's
+    /// reminders when it moves or is cancelled); returns how many.
+    async fn cancel_queued_jobs(&mut self, prefix: &str, now: Timestamp) -> StoreResult<u64>;
     /// Queues a dead job again with fresh attempts; false when it is not dead.
     async fn revive_job(&mut self, id: Uuid, now: Timestamp) -> StoreResult<bool>;
     async fn get_job(&mut self, id: Uuid) -> StoreResult<Option<Job>>;

@@ -95,6 +95,18 @@ macro_rules! impl_queue_tx {
                 .transpose()
             }
 
+            async fn cancel_queued_jobs(&mut self, prefix: &str, now: Timestamp) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET status = 'cancelled', finished_at = $1, updated_at = $1 \
+                     WHERE status = 'queued' AND idempotency_key LIKE $2 ESCAPE '\\'",
+                )
+                .bind(enc_ts(now))
+                .bind(format!("{}%", like_escape(prefix)))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn revive_job(&mut self, id: Uuid, now: Timestamp) -> StoreResult<bool> {
                 let done = sqlx::query(
                     "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, finished_at = NULL, \

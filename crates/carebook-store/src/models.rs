@@ -236,6 +236,9 @@ pub struct Notification {
     #[serde(skip)]
     pub body: String,
     pub body_preview: String,
+    /// The appointment or waitlist entry the message is about.
+    pub appointment_id: Option<Uuid>,
+    pub waitlist_entry_id: Option<Uuid>,
     pub attempts: u32,
     pub last_error: Option<String>,
     pub idempotency_key: String,
@@ -282,6 +285,8 @@ impl Notification {
             subject: Some(subject),
             body_preview: body.chars().take(Self::PREVIEW_CHARS).collect(),
             body,
+            appointment_id: None,
+            waitlist_entry_id: None,
             attempts: 0,
             last_error: None,
             idempotency_key,

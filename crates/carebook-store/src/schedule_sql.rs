@@ -520,6 +520,31 @@ macro_rules! impl_schedule_tx {
                 row.as_ref().map(rows::patient).transpose()
             }
 
+            async fn update_patient(&mut self, p: &Patient) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE patients SET name = $1, email = $2, phone = $3, date_of_birth = $4, gender = $5, \
+                     preferred_language = $6, notification_opt_out = $7, is_active = $8, updated_at = $9 \
+                     WHERE id = $10",
+                )
+                .bind(&p.name)
+                .bind(&p.email)
+                .bind(&p.phone)
+                .bind(enc_opt_date(p.date_of_birth))
+                .bind(&p.gender)
+                .bind(&p.preferred_language)
+                .bind(p.notification_opt_out)
+                .bind(p.is_active)
+                .bind(enc_ts(p.updated_at))
+                .bind(p.id)
+                .execute(&mut *self.tx)
+                .await?;
+                self.wrote = true;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
             async fn search_patients(&mut self, f: &PatientFilter, page: PageRequest<Uuid>) -> StoreResult<Vec<Patient>> {
                 let pattern = f.query.as_ref().map(|q| format!("%{}%", like_escape(&q.to_lowercase())));
                 let rows = sqlx::query(

@@ -110,6 +110,8 @@ pub trait ScheduleTx: Send {
 
     // Patients
     async fn get_patient(&mut self, id: Uuid) -> StoreResult<Option<Patient>>;
+    /// Writes every mutable column of the patient (contact details, language, opt-out).
+    async fn update_patient(&mut self, p: &Patient) -> StoreResult<()>;
     async fn search_patients(
         &mut self,
         f: &PatientFilter,

@@ -594,6 +594,12 @@ pub struct BookingSettings {
     pub patient_self_booking: bool,
     pub requires_prepayment: bool,
     pub payment_hold_minutes: u32,
+    /// The day-before reminder: on, and how long before the start.
+    pub reminder_24h_enabled: bool,
+    pub reminder_24h_lead_minutes: u32,
+    /// The same-day reminder.
+    pub reminder_2h_enabled: bool,
+    pub reminder_2h_lead_minutes: u32,
     pub updated_at: Option<Timestamp>,
     pub updated_by_user_id: Option<Uuid>,
 }
@@ -609,6 +615,10 @@ impl BookingSettings {
             patient_self_booking: true,
             requires_prepayment: false,
             payment_hold_minutes: 15,
+            reminder_24h_enabled: true,
+            reminder_24h_lead_minutes: 24 * 60,
+            reminder_2h_enabled: true,
+            reminder_2h_lead_minutes: 120,
             updated_at: None,
             updated_by_user_id: None,
         }

@@ -609,8 +609,8 @@ macro_rules! impl_store_tx {
                     "INSERT INTO notifications (id, clinic_id, recipient_user_id, \
                      recipient_patient_id, channel, type, status, destination, subject, body, \
                      body_preview, attempts, last_error, idempotency_key, created_at, sent_at, \
-                     read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                     $14, $15, $16, $17)",
+                     read_at, appointment_id, waitlist_entry_id) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                     $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
                 )
                 .bind(n.id)
                 .bind(n.clinic_id)
@@ -629,6 +629,8 @@ macro_rules! impl_store_tx {
                 .bind(enc_ts(n.created_at))
                 .bind(enc_opt_ts(n.sent_at))
                 .bind(enc_opt_ts(n.read_at))
+                .bind(n.appointment_id)
+                .bind(n.waitlist_entry_id)
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;
@@ -643,6 +645,14 @@ macro_rules! impl_store_tx {
                     $crate::jobs::QueueTx::enqueue_job(self, &job, n.created_at).await?;
                 }
                 Ok(())
+            }
+
+            async fn notifications_for_appointment(&mut self, appointment_id: Uuid) -> StoreResult<Vec<Notification>> {
+                let rows = sqlx::query("SELECT * FROM notifications WHERE appointment_id = $1 ORDER BY created_at, id")
+                    .bind(appointment_id)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                rows.iter().map(rows::notification).collect()
             }
 
             async fn get_notification(&mut self, id: Uuid) -> StoreResult<Option<Notification>> {
@@ -905,14 +915,19 @@ macro_rules! impl_store_tx {
                 sqlx::query(
                     "INSERT INTO clinic_booking_settings (clinic_id, slot_granularity_minutes, min_notice_minutes, \
                      booking_horizon_days, cancellation_notice_minutes, patient_self_booking, requires_prepayment, \
-                     payment_hold_minutes, updated_at, updated_by_user_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     payment_hold_minutes, updated_at, updated_by_user_id, reminder_24h_enabled, \
+                     reminder_24h_lead_minutes, reminder_2h_enabled, reminder_2h_lead_minutes) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                      ON CONFLICT (clinic_id) DO UPDATE SET slot_granularity_minutes = excluded.slot_granularity_minutes, \
                      min_notice_minutes = excluded.min_notice_minutes, booking_horizon_days = excluded.booking_horizon_days, \
                      cancellation_notice_minutes = excluded.cancellation_notice_minutes, \
                      patient_self_booking = excluded.patient_self_booking, requires_prepayment = excluded.requires_prepayment, \
                      payment_hold_minutes = excluded.payment_hold_minutes, updated_at = excluded.updated_at, \
-                     updated_by_user_id = excluded.updated_by_user_id",
+                     updated_by_user_id = excluded.updated_by_user_id, \
+                     reminder_24h_enabled = excluded.reminder_24h_enabled, \
+                     reminder_24h_lead_minutes = excluded.reminder_24h_lead_minutes, \
+                     reminder_2h_enabled = excluded.reminder_2h_enabled, \
+                     reminder_2h_lead_minutes = excluded.reminder_2h_lead_minutes",
                 )
                 .bind(s.clinic_id)
                 .bind(i64::from(s.slot_granularity_minutes))
@@ -924,6 +939,10 @@ macro_rules! impl_store_tx {
                 .bind(i64::from(s.payment_hold_minutes))
                 .bind(enc_ts(now))
                 .bind(s.updated_by_user_id)
+                .bind(s.reminder_24h_enabled)
+                .bind(i64::from(s.reminder_24h_lead_minutes))
+                .bind(s.reminder_2h_enabled)
+                .bind(i64::from(s.reminder_2h_lead_minutes))
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;

@@ -133,6 +133,11 @@ pub trait StoreTx: crate::ScheduleTx + crate::QueueTx + Send {
     /// `send_notification` job, in the same transaction.
     async fn insert_notification(&mut self, n: &Notification) -> StoreResult<()>;
     async fn get_notification(&mut self, id: Uuid) -> StoreResult<Option<Notification>>;
+    /// The messages about an appointment, oldest first.
+    async fn notifications_for_appointment(
+        &mut self,
+        appointment_id: Uuid,
+    ) -> StoreResult<Vec<Notification>>;
     /// Records one delivery attempt of a pending message: `status` is `sent`, `failed` (for
     /// good), `skipped`, or `pending` again for an attempt to retry, with its error. False when
     /// the message is not pending any more (delivered or given up already). Delivery

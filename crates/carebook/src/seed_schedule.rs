@@ -490,6 +490,13 @@ async fn book_one(
     if status == AppointmentStatus::Cancelled {
         tx.cancel_appointment(id, None, "Patient asked to cancel", now)
             .await?;
+    } else if matches!(
+        status,
+        AppointmentStatus::Scheduled | AppointmentStatus::Confirmed
+    ) {
+        // As a booking through the API would: its reminders are queued with it.
+        let settings = tx.booking_settings(c.id).await?;
+        carebook_jobs::reminders::plan(tx.as_mut(), &new.appointment, &settings, now).await?;
     }
     commit(
         tx,

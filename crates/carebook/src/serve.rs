@@ -76,6 +76,8 @@ fn worker_task(
     let mut runner = carebook_jobs::queue::Runner::new(store.clone(), name, clock.clone());
     let sender = carebook_jobs::notify::SendNotification::new(store.clone(), mailer, clock.clone());
     runner.register(carebook_store::jobs::SEND_NOTIFICATION, Arc::new(sender));
+    let reminders = carebook_jobs::reminders::SendReminder::new(store.clone(), clock.clone());
+    runner.register(carebook_jobs::reminders::SEND_REMINDER, Arc::new(reminders));
     Ok(tokio::spawn(carebook_jobs::run(
         store, runner, clock, every, shutdown,
     )))

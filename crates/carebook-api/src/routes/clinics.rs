@@ -477,6 +477,14 @@ pub struct UpdateBookingSettings {
     /// 1-1440 minutes.
     #[schema(minimum = 1, maximum = 1440)]
     pub payment_hold_minutes: Option<u32>,
+    pub reminder_24h_enabled: Option<bool>,
+    /// 60-10080 minutes (one hour to a week) before the start.
+    #[schema(minimum = 60, maximum = 10080)]
+    pub reminder_24h_lead_minutes: Option<u32>,
+    pub reminder_2h_enabled: Option<bool>,
+    /// 15-1440 minutes before the start.
+    #[schema(minimum = 15, maximum = 1440)]
+    pub reminder_2h_lead_minutes: Option<u32>,
 }
 
 fn within(
@@ -541,6 +549,18 @@ async fn update_booking_settings(
         1..=1440,
         &mut errors,
     );
+    let lead_24h = within(
+        "reminder_24h_lead_minutes",
+        b.reminder_24h_lead_minutes,
+        60..=10_080,
+        &mut errors,
+    );
+    let lead_2h = within(
+        "reminder_2h_lead_minutes",
+        b.reminder_2h_lead_minutes,
+        15..=1440,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -558,6 +578,10 @@ async fn update_booking_settings(
     s.patient_self_booking = b.patient_self_booking.unwrap_or(s.patient_self_booking);
     s.requires_prepayment = b.requires_prepayment.unwrap_or(s.requires_prepayment);
     s.payment_hold_minutes = hold.unwrap_or(s.payment_hold_minutes);
+    s.reminder_24h_enabled = b.reminder_24h_enabled.unwrap_or(s.reminder_24h_enabled);
+    s.reminder_24h_lead_minutes = lead_24h.unwrap_or(s.reminder_24h_lead_minutes);
+    s.reminder_2h_enabled = b.reminder_2h_enabled.unwrap_or(s.reminder_2h_enabled);
+    s.reminder_2h_lead_minutes = lead_2h.unwrap_or(s.reminder_2h_lead_minutes);
     s.updated_by_user_id = Some(p.user_id);
     tx.save_booking_settings(&s, now).await?;
     s.updated_at = Some(now);

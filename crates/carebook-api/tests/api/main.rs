@@ -12,6 +12,7 @@ mod helpers;
 mod identity;
 mod jobs;
 mod matrix;
+mod reminders;
 mod sched;
 mod scheduling;
 mod scoping;
