@@ -21,6 +21,11 @@ pub struct Sink {
 }
 
 pub async fn smtp_sink(refuse: &'static [&'static str]) -> Sink {
+    slow_smtp_sink(refuse, std::time::Duration::ZERO).await
+}
+
+/// [`smtp_sink`] that waits `delay` before accepting each message, like a busy server.
+pub async fn slow_smtp_sink(refuse: &'static [&'static str], delay: std::time::Duration) -> Sink {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let received = Arc::new(Mutex::new(vec![]));
@@ -67,6 +72,9 @@ pub async fn smtp_sink(refuse: &'static [&'static str]) -> Sink {
                             }
                             data.push_str(&l);
                             data.push('\n');
+                        }
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay).await;
                         }
                         store.lock().unwrap().push(Received {
                             to: std::mem::take(&mut to),

@@ -74,6 +74,7 @@ fn worker_task(
         &uuid::Uuid::now_v7().simple().to_string()[24..]
     );
     let mut runner = carebook_jobs::queue::Runner::new(store.clone(), name, clock.clone());
+    runner.lease = SignedDuration::from_secs(settings.worker_lease_seconds.clamp(1, 86_400) as i64);
     let sender = carebook_jobs::notify::SendNotification::new(store.clone(), mailer, clock.clone());
     runner.register(carebook_store::jobs::SEND_NOTIFICATION, Arc::new(sender));
     let reminders = carebook_jobs::reminders::SendReminder::new(store.clone(), clock.clone());

@@ -32,6 +32,8 @@ pub struct Settings {
     /// Run the background worker inside `serve`.
     pub worker: bool,
     pub worker_interval_seconds: u64,
+    /// How long a worker holds a claimed job; a worker that dies frees its jobs after this.
+    pub worker_lease_seconds: u64,
     /// Where email goes: `smtp://host:port`, `smtp://…?tls=required` (STARTTLS) or
     /// `smtps://host:port`, with `user:password@` if needed. Unset: the log transport.
     pub smtp_url: Option<String>,
@@ -57,6 +59,7 @@ impl Default for Settings {
             refresh_token_days: 30,
             worker: true,
             worker_interval_seconds: 3600,
+            worker_lease_seconds: 300,
             smtp_url: None,
             mail_from: "Carebook <no-reply@localhost>".into(),
         }
@@ -127,6 +130,7 @@ const FIELDS: &[&str] = &[
     "refresh_token_days",
     "worker",
     "worker_interval_seconds",
+    "worker_lease_seconds",
     "smtp_url",
     "mail_from",
 ];
