@@ -49,6 +49,11 @@ impl From<sqlx::Error> for StoreError {
                 if matches!(db.code().as_deref(), Some("23P01") | Some("40P01")) {
                     return StoreError::Conflict(what);
                 }
+                // PostgreSQL's data exceptions (class 22: a NUL character in text, a number
+                // out of range) are values the database cannot take, not faults.
+                if db.code().is_some_and(|c| c.starts_with("22")) {
+                    return StoreError::Invalid(what);
+                }
                 match db.kind() {
                     sqlx::error::ErrorKind::UniqueViolation => StoreError::Conflict(what),
                     sqlx::error::ErrorKind::ForeignKeyViolation => {

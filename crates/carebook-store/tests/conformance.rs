@@ -746,7 +746,21 @@ async fn concurrent_writers_keep_one_unbroken_chain(db: &TestDb) {
     );
 }
 
+/// Text PostgreSQL cannot store (a NUL character) is refused as an invalid value, not a
+/// database fault, so the API answers 422 rather than 500; SQLite stores it.
+async fn unstorable_text_is_an_invalid_value(db: &TestDb) {
+    let mut tx = db.store.write().await.unwrap();
+    let result = tx.insert_clinic(&clinic("nul\0clinic")).await;
+    match db.store.backend() {
+        carebook_store::Backend::Postgres => {
+            assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}")
+        }
+        carebook_store::Backend::Sqlite => assert!(result.is_ok(), "{result:?}"),
+    }
+}
+
 both_backends! {
+    unstorable_text => unstorable_text_is_an_invalid_value,
     seeded_roles => seeded_roles_equal_the_domain_table,
     users_round_trip => users_round_trip_and_emails_are_unique,
     users_update_filter_page => updates_filters_and_pages,

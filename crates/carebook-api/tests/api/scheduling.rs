@@ -816,6 +816,24 @@ async fn bad_scheduling_input_is_a_clear_4xx(db: &TestDb) {
             None,
             "invalid_parameter",
         ),
+        (
+            Method::GET,
+            "/api/v1/providers?q=a%00b".into(),
+            None,
+            "invalid_parameter",
+        ),
+        (
+            Method::GET,
+            "/api/v1/patients?q=%00".into(),
+            None,
+            "invalid_parameter",
+        ),
+        (
+            Method::POST,
+            "/api/v1/patients".into(),
+            Some(json!({"name": "Nul\u{0}l", "clinic_id": app.clinic.id})),
+            "validation_failed",
+        ),
     ];
     for (method, path, body, code) in cases {
         let r = app.call(method.clone(), &path, Some(&desk), body).await;
