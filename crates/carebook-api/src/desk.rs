@@ -7,7 +7,7 @@
 //! refusal and the alternatives; the store's answer is the one that holds under a race.
 
 use crate::error::{ApiError, ApiResult, Code};
-use crate::schedule_enums::{ConsultationMode, NoSlotReasonName, RuleMode, modes_of};
+use crate::schedule_enums::{ConsultationMode, RuleMode, modes_of, reason_name};
 use crate::schedule_views::local;
 use carebook_domain::schedule::booking::{BookingRefusal, check_booking};
 use carebook_domain::schedule::lifecycle::{
@@ -216,13 +216,17 @@ impl Prepared {
     }
 }
 
+/// The first instant of local date `d` in `tz` (midnight, or the moment clocks jump to when
+/// midnight falls in a gap).
+pub fn local_midnight(tz: &TimeZone, d: Date) -> Option<Timestamp> {
+    tz.to_ambiguous_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+        .compatible()
+        .ok()
+}
+
 /// The instants that bound local dates `from..=to` in `tz`, with a day's margin for buffers.
 pub fn instants_of(tz: &TimeZone, from: Date, to: Date) -> (Timestamp, Timestamp) {
-    let at = |d: Date| {
-        tz.to_ambiguous_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
-            .compatible()
-            .unwrap_or(Timestamp::UNIX_EPOCH)
-    };
+    let at = |d: Date| local_midnight(tz, d).unwrap_or(Timestamp::UNIX_EPOCH);
     let day = SignedDuration::from_hours(24);
     let start = at(from).checked_sub(day).unwrap_or(Timestamp::MIN);
     let end = to
@@ -584,10 +588,7 @@ pub fn refused(
             "outside_working_hours",
         ),
         BookingRefusal::DayUnavailable(reason) => {
-            let name = serde_json::to_value(NoSlotReasonName::from(*reason))
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let name = reason_name(*reason);
             let code = if *reason == NoSlotReason::DailyCapReached {
                 Code::DailyCapReached
             } else {
@@ -596,14 +597,7 @@ pub fn refused(
             (
                 code,
                 format!("nothing can be booked that day: {}", name.replace('_', " ")),
-                match reason {
-                    NoSlotReason::NotWorking => "not_working",
-                    NoSlotReason::OnLeave => "on_leave",
-                    NoSlotReason::DailyCapReached => "daily_cap_reached",
-                    NoSlotReason::FullyBooked => "fully_booked",
-                    NoSlotReason::TooSoon => "too_soon",
-                    NoSlotReason::BeyondBookingWindow => "beyond_booking_window",
-                },
+                name,
             )
         }
     };

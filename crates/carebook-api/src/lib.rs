@@ -11,6 +11,7 @@ pub mod config;
 pub mod desk;
 pub mod error;
 pub mod extract;
+pub mod fields;
 pub mod meta;
 pub mod metrics;
 pub mod openapi;

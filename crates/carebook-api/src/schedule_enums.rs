@@ -109,6 +109,18 @@ text_enum! {
     ExceptionKind { Unavailable = "unavailable", Available = "available" }
 }
 
+/// The API's name of a day's reason, as `NoSlotReasonName` serialises it.
+pub fn reason_name(r: NoSlotReason) -> &'static str {
+    match r {
+        NoSlotReason::NotWorking => "not_working",
+        NoSlotReason::OnLeave => "on_leave",
+        NoSlotReason::DailyCapReached => "daily_cap_reached",
+        NoSlotReason::FullyBooked => "fully_booked",
+        NoSlotReason::TooSoon => "too_soon",
+        NoSlotReason::BeyondBookingWindow => "beyond_booking_window",
+    }
+}
+
 impl RuleMode {
     /// Whether a rule of this mode offers time for a consultation in `mode` (any mode when
     /// `None`).
@@ -150,6 +162,19 @@ mod tests {
             assert_eq!(
                 serde_json::to_value(m).unwrap(),
                 serde_json::json!(s.as_str())
+            );
+        }
+        for r in [
+            NoSlotReason::NotWorking,
+            NoSlotReason::OnLeave,
+            NoSlotReason::DailyCapReached,
+            NoSlotReason::FullyBooked,
+            NoSlotReason::TooSoon,
+            NoSlotReason::BeyondBookingWindow,
+        ] {
+            assert_eq!(
+                serde_json::to_value(NoSlotReasonName::from(r)).unwrap(),
+                serde_json::json!(reason_name(r))
             );
         }
         for a in Action::ALL {

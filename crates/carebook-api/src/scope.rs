@@ -78,12 +78,7 @@ impl Scope {
                 "you can only change schedules at your own clinic",
             ));
         }
-        let works_here = tx
-            .provider_clinics(provider_id)
-            .await?
-            .iter()
-            .any(|pc| pc.clinic_id == mine && pc.status != "ended");
-        if works_here {
+        if works_at(tx, provider_id, mine).await? {
             Ok(())
         } else {
             Err(ApiError::forbidden(
@@ -111,4 +106,13 @@ impl Scope {
             .iter()
             .any(|pc| pc.clinic_id == mine))
     }
+}
+
+/// Whether the provider has a live engagement (not ended) at the clinic.
+pub async fn works_at(tx: &mut dyn StoreTx, provider_id: Uuid, clinic_id: Uuid) -> ApiResult<bool> {
+    Ok(tx
+        .provider_clinics(provider_id)
+        .await?
+        .iter()
+        .any(|pc| pc.clinic_id == clinic_id && pc.is_live()))
 }

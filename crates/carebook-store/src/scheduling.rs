@@ -156,6 +156,11 @@ pub struct ProviderClinic {
 }
 
 impl ProviderClinic {
+    /// Not ended: the provider works there (possibly on leave).
+    pub fn is_live(&self) -> bool {
+        self.status != "ended"
+    }
+
     /// A new active engagement taking in-person bookings from `started_on`.
     pub fn new(
         id: Uuid,

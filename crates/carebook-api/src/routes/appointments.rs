@@ -6,9 +6,9 @@ use crate::auth::Principal;
 use crate::desk::{self, BookingRequest, ServiceTerms, Zones};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
+use crate::fields::text;
 use crate::meta::{Change, RequestMeta};
-use crate::routes::catalog::text;
-use crate::schedule_enums::{ActionName, AppointmentStatusName, ConsultationMode, PriorityName};
+use crate::schedule_enums::{ActionName, ConsultationMode, PriorityName};
 use crate::schedule_views::{AppointmentPage, AppointmentView};
 use crate::scope::Scope;
 use crate::state::AppState;
@@ -424,11 +424,9 @@ async fn day_sheet(
     let mut providers: Vec<ProviderDay> = vec![];
     for l in &rows {
         let v = AppointmentView::new(l, &tz);
-        let status = serde_json::to_value(AppointmentStatusName::from(l.appointment.status))
-            .ok()
-            .and_then(|s| s.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        *counts.entry(status).or_insert(0) += 1;
+        *counts
+            .entry(l.appointment.status.as_str().to_owned())
+            .or_insert(0) += 1;
         match providers
             .iter_mut()
             .find(|pd| pd.provider_id == l.appointment.provider_id)

@@ -6,8 +6,8 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{Json, Path, Query};
+use crate::fields::text;
 use crate::meta::{Change, RequestMeta};
-use crate::routes::catalog::text;
 use crate::schedule_enums::{ExceptionKind, RuleMode, TimeOffStatus};
 use crate::schedule_views::*;
 use crate::scope::Scope;
@@ -185,11 +185,7 @@ fn validate_rule(r: &AvailabilityRule, mut errors: Vec<ValidationError>) -> ApiR
 
 /// The provider must work at the clinic to have hours there.
 async fn check_works_at(tx: &mut dyn StoreTx, provider_id: Uuid, clinic_id: Uuid) -> ApiResult<()> {
-    let here = tx
-        .provider_clinics(provider_id)
-        .await?
-        .iter()
-        .any(|pc| pc.clinic_id == clinic_id && pc.status != "ended");
+    let here = crate::scope::works_at(tx, provider_id, clinic_id).await?;
     if here {
         Ok(())
     } else {
@@ -508,12 +504,6 @@ pub struct RequestTimeOff {
     pub reason: Option<String>,
 }
 
-fn midnight(tz: &TimeZone, d: Date) -> Option<Timestamp> {
-    tz.to_ambiguous_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
-        .compatible()
-        .ok()
-}
-
 /// Ask for time off (whole days or part of a day). It removes slots once approved.
 #[utoipa::path(post, path = "/api/v1/providers/{id}/time-off", tag = "availability", params(("id" = Uuid, Path)), request_body = RequestTimeOff, responses((status = 201, body = TimeOffView)))]
 async fn request_time_off(
@@ -535,14 +525,12 @@ async fn request_time_off(
     let calendar_clinic = b.clinic_id.or_else(|| {
         engagements
             .iter()
-            .find(|e| e.is_primary && e.status != "ended")
-            .or_else(|| engagements.iter().find(|e| e.status != "ended"))
+            .find(|e| e.is_primary && e.is_live())
+            .or_else(|| engagements.iter().find(|e| e.is_live()))
             .map(|e| e.clinic_id)
     });
     if let Some(c) = b.clinic_id
-        && !engagements
-            .iter()
-            .any(|e| e.clinic_id == c && e.status != "ended")
+        && !engagements.iter().any(|e| e.clinic_id == c && e.is_live())
     {
         return Err(ApiError::new(
             Code::InvalidState,
@@ -560,8 +548,10 @@ async fn request_time_off(
     let span = match (b.starts_at, b.ends_at, b.start_date, b.end_date) {
         (Some(s), Some(e), None, None) => Some((s, e)),
         (None, None, Some(s), Some(e)) if e >= s => match (
-            midnight(&tz, s),
-            e.tomorrow().ok().and_then(|d| midnight(&tz, d)),
+            crate::desk::local_midnight(&tz, s),
+            e.tomorrow()
+                .ok()
+                .and_then(|d| crate::desk::local_midnight(&tz, d)),
         ) {
             (Some(a), Some(z)) => Some((a, z)),
             _ => None,

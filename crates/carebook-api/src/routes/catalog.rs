@@ -5,6 +5,7 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
+use crate::fields::{line, money, name, text};
 use crate::meta::{Change, RequestMeta};
 use crate::schedule_enums::{ConsultationMode, store_modes};
 use crate::schedule_views::{ServiceView, SpecializationView};
@@ -33,73 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ListParams {
     /// Include inactive entries (default false).
     pub include_inactive: Option<bool>,
-}
-
-/// Text of at most `max` printable characters, trimmed; empty becomes `None`.
-pub(crate) fn text(
-    field: &'static str,
-    v: Option<String>,
-    max: usize,
-    errors: &mut Vec<ValidationError>,
-) -> Option<String> {
-    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max || v.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(ValidationError::new(
-            field,
-            format!("must be at most {max} printable characters"),
-        ));
-        return None;
-    }
-    Some(v)
-}
-
-/// A required name of 1-`max` printable characters.
-pub(crate) fn name(
-    field: &'static str,
-    v: &str,
-    max: usize,
-    errors: &mut Vec<ValidationError>,
-) -> String {
-    let v = v.trim().to_owned();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        errors.push(ValidationError::new(
-            field,
-            format!("must be 1-{max} printable characters"),
-        ));
-    }
-    v
-}
-
-/// An ISO 4217 code, upper-cased.
-pub(crate) fn currency(field: &'static str, v: &str, errors: &mut Vec<ValidationError>) -> String {
-    let v = v.trim().to_uppercase();
-    if v.len() != 3 || !v.chars().all(|c| c.is_ascii_uppercase()) {
-        errors.push(ValidationError::new(
-            field,
-            "must be an ISO 4217 code such as KES or USD",
-        ));
-    }
-    v
-}
-
-/// A fee in minor units with its currency; the currency defaults to `default`.
-pub(crate) fn money(
-    fee: Option<i64>,
-    cur: Option<&str>,
-    default: &str,
-    errors: &mut Vec<ValidationError>,
-) -> (Option<i64>, Option<String>) {
-    match fee {
-        None => (None, None),
-        Some(f) if f < 0 => {
-            errors.push(ValidationError::new("fee_minor", "must not be negative"));
-            (None, None)
-        }
-        Some(f) => (
-            Some(f),
-            Some(currency("currency", cur.unwrap_or(default), errors)),
-        ),
-    }
 }
 
 /// Specializations, by name.
@@ -368,13 +302,13 @@ async fn create_service(
         clinic_id,
         name: name("name", &b.name, 200, &mut errors),
         description: text("description", b.description, 2000, &mut errors),
-        category: text("category", b.category, 100, &mut errors),
+        category: line("category", b.category, 100, &mut errors),
         duration_minutes: b.duration_minutes,
         buffer_before_minutes: b.buffer_before_minutes.unwrap_or(0),
         buffer_after_minutes: b.buffer_after_minutes.unwrap_or(0),
         fee_minor,
         currency,
-        billing_code: text("billing_code", b.billing_code, 50, &mut errors),
+        billing_code: line("billing_code", b.billing_code, 50, &mut errors),
         required_specialization_id: b.required_specialization_id,
         modes: store_modes(&b.modes.unwrap_or_else(|| vec![ConsultationMode::InPerson])),
         is_active: true,
@@ -442,7 +376,7 @@ async fn update_service(
         s.description = text("description", v, 2000, &mut errors);
     }
     if let Some(v) = b.category {
-        s.category = text("category", v, 100, &mut errors);
+        s.category = line("category", v, 100, &mut errors);
     }
     if let Some(v) = b.duration_minutes {
         s.duration_minutes = v;
@@ -459,7 +393,7 @@ async fn update_service(
         (s.fee_minor, s.currency) = money(fee, cur.as_deref(), &clinic_currency, &mut errors);
     }
     if let Some(v) = b.billing_code {
-        s.billing_code = text("billing_code", v, 50, &mut errors);
+        s.billing_code = line("billing_code", v, 50, &mut errors);
     }
     if let Some(v) = b.required_specialization_id {
         s.required_specialization_id = v;

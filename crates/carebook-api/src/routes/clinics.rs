@@ -4,6 +4,7 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
+use crate::fields::{labels, line};
 use crate::meta::{Change, RequestMeta};
 use crate::schedule_views::BookingSettingsView;
 use crate::state::AppState;
@@ -126,23 +127,6 @@ pub struct UpdateClinic {
     pub accepted_insurance: Option<Vec<String>>,
 }
 
-fn text(
-    field: &'static str,
-    v: Option<String>,
-    max: usize,
-    errors: &mut Vec<ValidationError>,
-) -> Option<String> {
-    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max || v.chars().any(char::is_control) {
-        errors.push(ValidationError::new(
-            field,
-            format!("must be at most {max} printable characters"),
-        ));
-        return None;
-    }
-    Some(v)
-}
-
 /// The clinic's opening hours, amenities and insurers, checked.
 fn profile(
     hours: Vec<OpeningHoursView>,
@@ -173,30 +157,6 @@ fn profile(
         amenities: labels("amenities", amenities, errors),
         accepted_insurance: labels("accepted_insurance", insurance, errors),
     }
-}
-
-/// A list of short labels: trimmed, non-empty, each once, at most 50 of 100 characters.
-pub(crate) fn labels(
-    field: &'static str,
-    items: Vec<String>,
-    errors: &mut Vec<ValidationError>,
-) -> Vec<String> {
-    let mut out: Vec<String> = vec![];
-    for item in items {
-        let item = item.trim().to_owned();
-        if item.is_empty() || item.chars().count() > 100 || item.chars().any(char::is_control) {
-            errors.push(ValidationError::new(
-                field,
-                "each entry must be 1-100 printable characters",
-            ));
-        } else if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    if out.len() > 50 {
-        errors.push(ValidationError::new(field, "at most 50 entries"));
-    }
-    out
 }
 
 /// Checks every field of a clinic after a create or an update, collecting all problems.
@@ -277,19 +237,19 @@ async fn create_clinic(
         name: b.name.trim().to_owned(),
         slug: b.slug.trim().to_owned(),
         timezone: b.timezone.trim().to_owned(),
-        address_line: text("address_line", b.address_line, 300, &mut errors),
-        city: text("city", b.city, 120, &mut errors),
-        region: text("region", b.region, 120, &mut errors),
-        country: text("country", b.country, 2, &mut errors).map(|c| c.to_uppercase()),
-        postal_code: text("postal_code", b.postal_code, 20, &mut errors),
+        address_line: line("address_line", b.address_line, 300, &mut errors),
+        city: line("city", b.city, 120, &mut errors),
+        region: line("region", b.region, 120, &mut errors),
+        country: line("country", b.country, 2, &mut errors).map(|c| c.to_uppercase()),
+        postal_code: line("postal_code", b.postal_code, 20, &mut errors),
         latitude: b.latitude,
         longitude: b.longitude,
         phone: crate::routes::auth::parse_phone(b.phone.as_deref())
             .map_err(|e| errors.push(e))
             .ok()
             .flatten(),
-        email: text("email", b.email, 254, &mut errors).map(|e| e.to_lowercase()),
-        website: text("website", b.website, 300, &mut errors),
+        email: line("email", b.email, 254, &mut errors).map(|e| e.to_lowercase()),
+        website: line("website", b.website, 300, &mut errors),
         status: b.status.unwrap_or(ClinicStatus::Active).as_str().to_owned(),
         patient_self_registration: b.patient_self_registration.unwrap_or(false),
         currency: b
@@ -368,19 +328,19 @@ async fn update_clinic(
         c.timezone = v.trim().to_owned();
     }
     if let Some(v) = b.address_line {
-        c.address_line = text("address_line", v, 300, &mut errors);
+        c.address_line = line("address_line", v, 300, &mut errors);
     }
     if let Some(v) = b.city {
-        c.city = text("city", v, 120, &mut errors);
+        c.city = line("city", v, 120, &mut errors);
     }
     if let Some(v) = b.region {
-        c.region = text("region", v, 120, &mut errors);
+        c.region = line("region", v, 120, &mut errors);
     }
     if let Some(v) = b.country {
-        c.country = text("country", v, 2, &mut errors).map(|s| s.to_uppercase());
+        c.country = line("country", v, 2, &mut errors).map(|s| s.to_uppercase());
     }
     if let Some(v) = b.postal_code {
-        c.postal_code = text("postal_code", v, 20, &mut errors);
+        c.postal_code = line("postal_code", v, 20, &mut errors);
     }
     if let Some(v) = b.latitude {
         c.latitude = v;
@@ -395,10 +355,10 @@ async fn update_clinic(
             .flatten();
     }
     if let Some(v) = b.email {
-        c.email = text("email", v, 254, &mut errors).map(|e| e.to_lowercase());
+        c.email = line("email", v, 254, &mut errors).map(|e| e.to_lowercase());
     }
     if let Some(v) = b.website {
-        c.website = text("website", v, 300, &mut errors);
+        c.website = line("website", v, 300, &mut errors);
     }
     if let Some(v) = b.status {
         c.status = v.as_str().to_owned();

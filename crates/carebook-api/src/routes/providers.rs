@@ -5,9 +5,8 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{Json, Path, Query};
+use crate::fields::{labels, line, money, text};
 use crate::meta::{Change, RequestMeta};
-use crate::routes::catalog::{money, text};
-use crate::routes::clinics::labels;
 use crate::schedule_enums::{
     ConsultationMode, EngagementStatus, ProviderStatus, VerificationStatus, store_modes,
 };
@@ -295,11 +294,7 @@ async fn check_manages(tx: &mut dyn StoreTx, p: &Principal, provider_id: Uuid) -
     let Some(mine) = p.clinic_scope() else {
         return Ok(());
     };
-    let here = tx
-        .provider_clinics(provider_id)
-        .await?
-        .iter()
-        .any(|pc| pc.clinic_id == mine && pc.status != "ended");
+    let here = crate::scope::works_at(tx, provider_id, mine).await?;
     if here {
         Ok(())
     } else {
@@ -348,10 +343,10 @@ async fn create_provider(
     }
     let mut errors = vec![];
     let mut pr = Provider::new(Uuid::now_v7(), user.id, now);
-    pr.title = text("title", b.title, 50, &mut errors);
+    pr.title = line("title", b.title, 50, &mut errors);
     pr.bio = text("bio", b.bio, 4000, &mut errors);
-    pr.photo_url = text("photo_url", b.photo_url, 500, &mut errors);
-    pr.license_number = text("license_number", b.license_number, 64, &mut errors);
+    pr.photo_url = line("photo_url", b.photo_url, 500, &mut errors);
+    pr.license_number = line("license_number", b.license_number, 64, &mut errors);
     pr.registration_number = text(
         "registration_number",
         b.registration_number,
@@ -428,19 +423,19 @@ async fn update_provider(
     let before = detail(tx.as_mut(), id, year(now)).await?;
     let mut errors = vec![];
     if let Some(v) = b.title {
-        pr.title = text("title", v, 50, &mut errors);
+        pr.title = line("title", v, 50, &mut errors);
     }
     if let Some(v) = b.bio {
         pr.bio = text("bio", v, 4000, &mut errors);
     }
     if let Some(v) = b.photo_url {
-        pr.photo_url = text("photo_url", v, 500, &mut errors);
+        pr.photo_url = line("photo_url", v, 500, &mut errors);
     }
     if let Some(v) = b.license_number {
-        pr.license_number = text("license_number", v, 64, &mut errors);
+        pr.license_number = line("license_number", v, 64, &mut errors);
     }
     if let Some(v) = b.registration_number {
-        pr.registration_number = text("registration_number", v, 64, &mut errors);
+        pr.registration_number = line("registration_number", v, 64, &mut errors);
     }
     if let Some(v) = b.practice_start_year {
         pr.practice_start_year = v;
@@ -536,10 +531,10 @@ fn apply_terms(
         pc.is_primary = v;
     }
     if let Some(v) = t.department {
-        pc.department = text("department", v, 120, &mut errors);
+        pc.department = line("department", v, 120, &mut errors);
     }
     if let Some(v) = t.designation {
-        pc.designation = text("designation", v, 120, &mut errors);
+        pc.designation = line("designation", v, 120, &mut errors);
     }
     if t.consultation_fee_minor.is_some() || t.currency.is_some() {
         let fee = t
@@ -638,7 +633,7 @@ async fn add_engagement(
     let existing = tx.provider_clinics(id).await?;
     if existing
         .iter()
-        .any(|pc| pc.clinic_id == clinic_id && pc.status != "ended")
+        .any(|pc| pc.clinic_id == clinic_id && pc.is_live())
     {
         return Err(ApiError::new(
             Code::Conflict,
@@ -694,7 +689,7 @@ async fn update_engagement(
     let engagements = tx.provider_clinics(id).await?;
     let mut pc = engagements
         .iter()
-        .find(|pc| pc.clinic_id == clinic_id && pc.status != "ended")
+        .find(|pc| pc.clinic_id == clinic_id && pc.is_live())
         .cloned()
         .ok_or_else(|| ApiError::not_found("engagement"))?;
     let clinic = tx
@@ -756,11 +751,7 @@ async fn link_service(
             "you can only change your own clinic's services",
         ));
     }
-    let works_there = tx
-        .provider_clinics(id)
-        .await?
-        .iter()
-        .any(|pc| pc.clinic_id == service.clinic_id && pc.status != "ended");
+    let works_there = crate::scope::works_at(tx.as_mut(), id, service.clinic_id).await?;
     if !works_there {
         return Err(ApiError::new(
             Code::InvalidState,

@@ -7,7 +7,7 @@ use crate::auth::Principal;
 use crate::desk::{self, ServiceTerms};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
-use crate::schedule_enums::{ConsultationMode, NoSlotReasonName};
+use crate::schedule_enums::{ConsultationMode, NoSlotReasonName, reason_name};
 use crate::schedule_views::local;
 use crate::state::AppState;
 use axum::extract::State;
@@ -170,7 +170,7 @@ async fn search_slots(
                 merged.entry(s.start).or_insert((s.end, vec![])).1.push(id);
             }
             if let Some(r) = d.reason {
-                reasons.entry(reason_key(r)).or_insert((0, r)).0 += 1;
+                reasons.entry(reason_name(r)).or_insert((0, r)).0 += 1;
             }
             let n = d.slots.len() as u32;
             free += n;
@@ -217,15 +217,4 @@ async fn search_slots(
         providers,
         reason,
     }))
-}
-
-fn reason_key(r: NoSlotReason) -> &'static str {
-    match r {
-        NoSlotReason::NotWorking => "not_working",
-        NoSlotReason::OnLeave => "on_leave",
-        NoSlotReason::DailyCapReached => "daily_cap_reached",
-        NoSlotReason::FullyBooked => "fully_booked",
-        NoSlotReason::TooSoon => "too_soon",
-        NoSlotReason::BeyondBookingWindow => "beyond_booking_window",
-    }
 }
