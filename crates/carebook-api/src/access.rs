@@ -320,6 +320,61 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/me/appointments/{id}/reschedule",
         needs(P::AppointmentsOwn),
     ),
+    // The waitlist: staff.
+    route(Method::GET, "/api/v1/waitlist", needs(P::WaitlistRead)),
+    route(Method::POST, "/api/v1/waitlist", needs(P::WaitlistManage)),
+    route(Method::GET, "/api/v1/waitlist/{id}", needs(P::WaitlistRead)),
+    route(
+        Method::PATCH,
+        "/api/v1/waitlist/{id}",
+        needs(P::WaitlistManage),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/waitlist/{id}/accept",
+        needs(P::WaitlistManage),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/waitlist/{id}/decline",
+        needs(P::WaitlistManage),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/waitlist/{id}/cancel",
+        needs(P::WaitlistManage),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/waitlist/{id}/assign",
+        needs(P::WaitlistManage),
+    ),
+    // The waitlist: a patient's own entries.
+    route(
+        Method::GET,
+        "/api/v1/me/waitlist",
+        needs(P::AppointmentsOwn),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/me/waitlist",
+        needs(P::AppointmentsOwn),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/me/waitlist/{id}/accept",
+        needs(P::AppointmentsOwn),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/me/waitlist/{id}/decline",
+        needs(P::AppointmentsOwn),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/me/waitlist/{id}/cancel",
+        needs(P::AppointmentsOwn),
+    ),
     // The background queue.
     route(Method::GET, "/api/v1/jobs/dead", needs(P::JobsManage)),
     route(

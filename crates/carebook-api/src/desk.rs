@@ -316,9 +316,21 @@ pub struct BookingRequest {
     pub priority: Priority,
     pub reason_for_visit: Option<String>,
     pub notes: Option<String>,
-    pub booked_by: Uuid,
+    /// `None`: the system (a waitlist offer).
+    pub booked_by: Option<Uuid>,
     /// A patient booking for themselves: only verified providers.
     pub online: bool,
+    /// A booking for a waitlist entry: a hold for its offer, or the entry's assignment.
+    pub waitlist: Option<FromWaitlist>,
+}
+
+/// How a booking comes from the waitlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FromWaitlist {
+    /// An offer's hold, in status `offered` until `until`; no reminders until it is accepted.
+    Hold { until: Timestamp },
+    /// Staff assigned the entry this time: an ordinary booking, marked as from the waitlist.
+    Assigned,
 }
 
 /// Books inside `tx` (which the caller audits and commits) for `patient` (the request's),
@@ -411,9 +423,15 @@ pub async fn book(
     };
     let c = pool.swap_remove(i);
     let (fee_minor, currency) = fee(&c, s);
+    let hold = match req.waitlist {
+        Some(FromWaitlist::Hold { until }) => Some(until),
+        _ => None,
+    };
     let appointment = Appointment {
         service_id: Some(s.id),
-        status: if terms.settings.requires_prepayment {
+        status: if hold.is_some() {
+            AppointmentStatus::Offered
+        } else if terms.settings.requires_prepayment {
             AppointmentStatus::PendingPayment
         } else {
             AppointmentStatus::Scheduled
@@ -427,13 +445,16 @@ pub async fn book(
         notes: req.notes.clone(),
         fee_minor,
         currency,
-        hold_expires_at: terms.settings.requires_prepayment.then(|| {
-            now.checked_add(SignedDuration::from_mins(i64::from(
-                terms.settings.payment_hold_minutes,
-            )))
-            .unwrap_or(now)
+        hold_expires_at: hold.or_else(|| {
+            terms.settings.requires_prepayment.then(|| {
+                now.checked_add(SignedDuration::from_mins(i64::from(
+                    terms.settings.payment_hold_minutes,
+                )))
+                .unwrap_or(now)
+            })
         }),
-        booked_by_user_id: Some(req.booked_by),
+        assigned_from_waitlist: req.waitlist.is_some(),
+        booked_by_user_id: req.booked_by,
         ..Appointment::new(
             terms.clinic.id,
             req.patient_id,
@@ -461,7 +482,9 @@ pub async fn book(
                 number,
                 ..appointment
             };
-            carebook_jobs::reminders::plan(tx, &appointment, &terms.settings, now).await?;
+            if hold.is_none() {
+                carebook_jobs::reminders::plan(tx, &appointment, &terms.settings, now).await?;
+            }
             return Ok(AppointmentListing {
                 appointment,
                 patient_name: patient.name.clone(),
@@ -694,9 +717,18 @@ pub async fn reschedule(
                 .get_appointment(appointment.id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("appointment"))?;
-            // The old time's reminders go; the new time's come.
+            // The old time's reminders go; the new time's come; the old time is free.
             carebook_jobs::reminders::cancel(tx, moved.id, now).await?;
             carebook_jobs::reminders::plan(tx, &moved, &terms.settings, now).await?;
+            carebook_jobs::waitlist::slot_freed(
+                tx,
+                appointment.clinic_id,
+                appointment.provider_id,
+                appointment.busy_start_at,
+                appointment.busy_end_at,
+                now,
+            )
+            .await?;
             return Ok(moved);
         }
         BookingOutcome::ProviderBusy => BookingRefusal::SlotTaken,
@@ -750,6 +782,17 @@ pub async fn act(
     })?;
     if to.is_final() {
         carebook_jobs::reminders::cancel(tx, changed.id, now).await?;
+    }
+    if matches!(to, AppointmentStatus::Cancelled | AppointmentStatus::NoShow) {
+        carebook_jobs::waitlist::slot_freed(
+            tx,
+            changed.clinic_id,
+            changed.provider_id,
+            changed.busy_start_at,
+            changed.busy_end_at,
+            now,
+        )
+        .await?;
     }
     Ok(changed)
 }

@@ -61,6 +61,10 @@ codes! {
     CancellationCutoffPassed = "cancellation_cutoff_passed", CONFLICT, "Patients cancel or reschedule online only until the clinic's cutoff before the start (`details.cutoff_at`); the clinic's staff still can.";
     NotStartedYet = "not_started_yet", CONFLICT, "A no-show can be recorded only after the appointment's start time.";
     SelfBookingDisabled = "self_booking_disabled", FORBIDDEN, "This clinic does not take bookings from patients online.";
+    AlreadyWaiting = "already_waiting", CONFLICT, "The patient is already on the waitlist for this service; change that entry instead.";
+    OfferNotOpen = "offer_not_open", CONFLICT, "The waitlist entry has no open offer to accept or decline (it was answered, withdrawn or never made).";
+    OfferExpired = "offer_expired", CONFLICT, "The waitlist offer ran out before it was accepted; the time has gone to the next patient in line.";
+    EntryClosed = "entry_closed", CONFLICT, "The waitlist entry is assigned, cancelled or expired and cannot change.";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests from this address; retry after `Retry-After` seconds.";
     Internal = "internal", INTERNAL_SERVER_ERROR, "An unexpected server error; it has been logged with the request id.";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A dependency (the database) is not reachable, or too busy to take the request in time; retry after `Retry-After` seconds.";

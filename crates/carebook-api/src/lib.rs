@@ -22,6 +22,7 @@ pub mod schedule_views;
 pub mod scope;
 pub mod state;
 pub mod views;
+pub mod waitlist;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

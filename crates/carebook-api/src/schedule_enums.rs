@@ -46,10 +46,11 @@ macro_rules! text_enum {
 }
 
 mirror! {
-    /// Where an appointment stands. `pending_payment`, `scheduled`, `confirmed`, `checked_in` and
-    /// `in_progress` hold the provider's time; `completed`, `cancelled` and `no_show` are final.
+    /// Where an appointment stands. `offered` (a freed slot held for a waitlist entry),
+    /// `pending_payment`, `scheduled`, `confirmed`, `checked_in` and `in_progress` hold the
+    /// provider's time; `completed`, `cancelled` and `no_show` are final.
     AppointmentStatusName <=> AppointmentStatus {
-        PendingPayment, Scheduled, Confirmed, CheckedIn, InProgress, Completed, Cancelled, NoShow,
+        Offered, PendingPayment, Scheduled, Confirmed, CheckedIn, InProgress, Completed, Cancelled, NoShow,
     }
 }
 

@@ -565,6 +565,8 @@ pub struct BookingSettingsView {
     /// The same-day reminder.
     pub reminder_2h_enabled: bool,
     pub reminder_2h_lead_minutes: u32,
+    /// How long a waitlist offer holds its slot for the patient to accept.
+    pub waitlist_offer_ttl_minutes: u32,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<Timestamp>,
     pub updated_by_user_id: Option<Uuid>,
@@ -585,6 +587,7 @@ impl From<&BookingSettings> for BookingSettingsView {
             reminder_24h_lead_minutes: s.reminder_24h_lead_minutes,
             reminder_2h_enabled: s.reminder_2h_enabled,
             reminder_2h_lead_minutes: s.reminder_2h_lead_minutes,
+            waitlist_offer_ttl_minutes: s.waitlist_offer_ttl_minutes,
             updated_at: s.updated_at,
             updated_by_user_id: s.updated_by_user_id,
         }

@@ -149,6 +149,8 @@ permissions! {
     AppointmentsUpdate = "appointments.update": "Move appointments through their day, cancel and reschedule them",
     AppointmentsOwn = "appointments.own": "A patient's own appointments: list, book, confirm, cancel, reschedule",
     JobsManage = "jobs.manage": "See dead background jobs and queue them again",
+    WaitlistRead = "waitlist.read": "Read the clinic's waitlist",
+    WaitlistManage = "waitlist.manage": "Add to the waitlist, reorder it, assign and withdraw offers",
 }
 
 impl fmt::Display for Permission {
@@ -197,6 +199,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             AppointmentsRead,
             AppointmentsBook,
             AppointmentsUpdate,
+            WaitlistRead,
+            WaitlistManage,
         ],
         Role::Moderator => &[UsersRead, RolesRead, ClinicsRead, CatalogRead],
         Role::Support => &[
@@ -221,6 +225,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             AppointmentsRead,
             AppointmentsBook,
             AppointmentsUpdate,
+            WaitlistRead,
+            WaitlistManage,
         ],
         Role::Provider => &[
             ClinicsRead,
@@ -233,6 +239,7 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             AppointmentsRead,
             AppointmentsBook,
             AppointmentsUpdate,
+            WaitlistRead,
         ],
         Role::Pharmacist => &[ClinicsRead, CatalogRead],
         Role::Patient => &[ClinicsRead, CatalogRead, SlotsRead, AppointmentsOwn],
@@ -269,6 +276,8 @@ const SUPER_ADMIN: &[Permission] = {
         AppointmentsBook,
         AppointmentsUpdate,
         JobsManage,
+        WaitlistRead,
+        WaitlistManage,
     ]
 };
 

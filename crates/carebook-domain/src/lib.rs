@@ -12,6 +12,7 @@ pub mod reminders;
 pub mod schedule;
 pub mod secret;
 pub mod totp;
+pub mod waitlist;
 
 pub use access::{Access, Permission, Role};
 pub use identity::{Email, Language, Password, PersonName, ValidationError};

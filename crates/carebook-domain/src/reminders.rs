@@ -84,7 +84,7 @@ pub struct ReminderFacts<'a> {
     pub video: bool,
 }
 
-fn weekday(lang: Language, d: Weekday) -> &'static str {
+pub(crate) fn weekday(lang: Language, d: Weekday) -> &'static str {
     use Weekday::*;
     match (lang, d) {
         (Language::En, Monday) => "Monday",
@@ -104,7 +104,7 @@ fn weekday(lang: Language, d: Weekday) -> &'static str {
     }
 }
 
-fn month(lang: Language, m: i8) -> &'static str {
+pub(crate) fn month(lang: Language, m: i8) -> &'static str {
     const EN: [&str; 12] = [
         "January",
         "February",

@@ -4,7 +4,8 @@
 //! The worker runs the job queue ([`queue::Runner`]: due jobs every second) and two kinds of
 //! housekeeping:
 //! - every minute it releases unpaid bookings whose payment hold ran out (`pending_payment`
-//!   past `hold_expires_at`), cancelling each with an audit record, so their slots open again;
+//!   past `hold_expires_at`), cancelling each with an audit record, so their slots open again
+//!   (and go to the waitlist), and expires waitlist entries whose requested dates have passed;
 //! - every `worker_interval_seconds` it keeps the token tables small: refresh tokens and
 //!   one-time links past their expiry (plus a grace period, so a support agent can still see
 //!   why a link failed) are deleted, with an audit record of how many.
@@ -17,6 +18,7 @@ pub mod queue;
 pub mod reminders;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod waitlist;
 
 use carebook_domain::audit::AuditRecord;
 use carebook_store::{Store, StoreResult};
@@ -82,6 +84,15 @@ pub async fn release_expired_holds(store: &Store, now: Timestamp) -> StoreResult
             continue;
         };
         reminders::cancel(tx.as_mut(), c.id, now).await?;
+        waitlist::slot_freed(
+            tx.as_mut(),
+            c.clinic_id,
+            c.provider_id,
+            c.busy_start_at,
+            c.busy_end_at,
+            now,
+        )
+        .await?;
         tx.append_audit(&system_record(
             now,
             "appointment.hold_expired",
@@ -104,7 +115,7 @@ pub async fn release_expired_holds(store: &Store, now: Timestamp) -> StoreResult
     Ok(released)
 }
 
-pub(crate) fn system_record(
+pub fn system_record(
     now: Timestamp,
     action: &str,
     entity_type: &str,
@@ -153,6 +164,13 @@ pub async fn run(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(released = n, "released expired payment holds"),
                 Err(e) => tracing::warn!(error = %e, "releasing payment holds failed; will retry"),
+            }
+            match waitlist::expire_entries(&store, now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "expired waitlist entries past their dates"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "expiring waitlist entries failed; will retry")
+                }
             }
         }
         if due(last_purge, every) {

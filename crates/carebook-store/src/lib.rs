@@ -17,12 +17,15 @@ mod sqlite;
 pub mod testing;
 mod tx;
 mod verify;
+pub mod waitlist;
+mod waitlist_sql;
 
 pub use error::{StoreError, StoreResult};
 pub use jobs::QueueTx;
 pub use schedule_tx::ScheduleTx;
 pub use tx::StoreTx;
 pub use verify::{ChainReport, verify_audit_chain};
+pub use waitlist::WaitlistTx;
 
 use sqlx::{PgPool, SqlitePool};
 

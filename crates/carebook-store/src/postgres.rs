@@ -8,6 +8,7 @@ use crate::rows::{self, RowExt, impl_row_ext};
 use crate::schedule_sql::impl_schedule_tx;
 use crate::scheduling::*;
 use crate::shared::{impl_store_tx, like_escape};
+use crate::waitlist_sql::impl_waitlist_tx;
 use carebook_domain::Role;
 use carebook_domain::audit::{AuditRecord, ChainedRecord};
 use jiff::Timestamp;
@@ -125,3 +126,4 @@ macro_rules! skip_locked {
 }
 
 impl_queue_tx!(PgTx);
+impl_waitlist_tx!(PgTx, for_update = " FOR UPDATE");

@@ -237,6 +237,51 @@ pub(crate) fn appointment<R: RowExt>(r: &R) -> StoreResult<Appointment> {
     })
 }
 
+pub(crate) fn waitlist_entry<R: RowExt>(r: &R) -> StoreResult<crate::waitlist::WaitlistEntry> {
+    let status = r.text("status")?;
+    let priority = r.text("priority")?;
+    Ok(crate::waitlist::WaitlistEntry {
+        id: r.uuid("id")?,
+        clinic_id: r.uuid("clinic_id")?,
+        patient_id: r.uuid("patient_id")?,
+        service_id: r.uuid("service_id")?,
+        provider_id: r.opt_uuid("provider_id")?,
+        mode: r.opt_text("mode")?,
+        requested_from: r.opt_date("requested_from")?,
+        requested_to: r.opt_date("requested_to")?,
+        priority: Priority::parse(&priority)
+            .ok_or_else(|| StoreError::corrupt(format!("priority {priority}")))?,
+        position: count_of(r, "position")?,
+        notes: r.opt_text("notes")?,
+        status: carebook_domain::waitlist::EntryStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("waitlist status {status}")))?,
+        appointment_id: r.opt_uuid("appointment_id")?,
+        created_by_user_id: r.opt_uuid("created_by_user_id")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+        assigned_at: r.opt_ts("assigned_at")?,
+        closed_at: r.opt_ts("closed_at")?,
+        close_reason: r.opt_text("close_reason")?,
+    })
+}
+
+pub(crate) fn waitlist_offer<R: RowExt>(r: &R) -> StoreResult<crate::waitlist::WaitlistOffer> {
+    let status = r.text("status")?;
+    Ok(crate::waitlist::WaitlistOffer {
+        id: r.uuid("id")?,
+        entry_id: r.uuid("entry_id")?,
+        appointment_id: r.uuid("appointment_id")?,
+        provider_id: r.uuid("provider_id")?,
+        start_at: r.ts("start_at")?,
+        end_at: r.ts("end_at")?,
+        status: carebook_domain::waitlist::OfferStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("offer status {status}")))?,
+        offered_at: r.ts("offered_at")?,
+        expires_at: r.ts("expires_at")?,
+        responded_at: r.opt_ts("responded_at")?,
+    })
+}
+
 pub(crate) fn job<R: RowExt>(r: &R) -> StoreResult<crate::jobs::Job> {
     let status = r.text("status")?;
     Ok(crate::jobs::Job {
@@ -411,6 +456,7 @@ pub(crate) fn booking_settings<R: RowExt>(r: &R) -> StoreResult<BookingSettings>
         reminder_24h_lead_minutes: count_of(r, "reminder_24h_lead_minutes")?,
         reminder_2h_enabled: r.flag("reminder_2h_enabled")?,
         reminder_2h_lead_minutes: count_of(r, "reminder_2h_lead_minutes")?,
+        waitlist_offer_ttl_minutes: count_of(r, "waitlist_offer_ttl_minutes")?,
         updated_at: Some(r.ts("updated_at")?),
         updated_by_user_id: r.opt_uuid("updated_by_user_id")?,
     })

@@ -375,7 +375,7 @@ impl BookingOutcome {
 /// The statuses that hold a provider's time, as an SQL list (a literal, for `concat!`).
 macro_rules! active_statuses {
     () => {
-        "('pending_payment', 'scheduled', 'confirmed', 'checked_in', 'in_progress')"
+        "('offered', 'pending_payment', 'scheduled', 'confirmed', 'checked_in', 'in_progress')"
     };
 }
 pub(crate) use active_statuses;
@@ -605,6 +605,8 @@ pub struct BookingSettings {
     /// The same-day reminder.
     pub reminder_2h_enabled: bool,
     pub reminder_2h_lead_minutes: u32,
+    /// How long a waitlist offer holds its slot for the patient to accept.
+    pub waitlist_offer_ttl_minutes: u32,
     pub updated_at: Option<Timestamp>,
     pub updated_by_user_id: Option<Uuid>,
 }
@@ -624,6 +626,7 @@ impl BookingSettings {
             reminder_24h_lead_minutes: 24 * 60,
             reminder_2h_enabled: true,
             reminder_2h_lead_minutes: 120,
+            waitlist_offer_ttl_minutes: 120,
             updated_at: None,
             updated_by_user_id: None,
         }

@@ -916,8 +916,8 @@ macro_rules! impl_store_tx {
                     "INSERT INTO clinic_booking_settings (clinic_id, slot_granularity_minutes, min_notice_minutes, \
                      booking_horizon_days, cancellation_notice_minutes, patient_self_booking, requires_prepayment, \
                      payment_hold_minutes, updated_at, updated_by_user_id, reminder_24h_enabled, \
-                     reminder_24h_lead_minutes, reminder_2h_enabled, reminder_2h_lead_minutes) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                     reminder_24h_lead_minutes, reminder_2h_enabled, reminder_2h_lead_minutes, waitlist_offer_ttl_minutes) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                      ON CONFLICT (clinic_id) DO UPDATE SET slot_granularity_minutes = excluded.slot_granularity_minutes, \
                      min_notice_minutes = excluded.min_notice_minutes, booking_horizon_days = excluded.booking_horizon_days, \
                      cancellation_notice_minutes = excluded.cancellation_notice_minutes, \
@@ -927,7 +927,8 @@ macro_rules! impl_store_tx {
                      reminder_24h_enabled = excluded.reminder_24h_enabled, \
                      reminder_24h_lead_minutes = excluded.reminder_24h_lead_minutes, \
                      reminder_2h_enabled = excluded.reminder_2h_enabled, \
-                     reminder_2h_lead_minutes = excluded.reminder_2h_lead_minutes",
+                     reminder_2h_lead_minutes = excluded.reminder_2h_lead_minutes, \
+                     waitlist_offer_ttl_minutes = excluded.waitlist_offer_ttl_minutes",
                 )
                 .bind(s.clinic_id)
                 .bind(i64::from(s.slot_granularity_minutes))
@@ -943,6 +944,7 @@ macro_rules! impl_store_tx {
                 .bind(i64::from(s.reminder_24h_lead_minutes))
                 .bind(s.reminder_2h_enabled)
                 .bind(i64::from(s.reminder_2h_lead_minutes))
+                .bind(i64::from(s.waitlist_offer_ttl_minutes))
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;

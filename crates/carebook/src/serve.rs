@@ -79,6 +79,10 @@ fn worker_task(
     runner.register(carebook_store::jobs::SEND_NOTIFICATION, Arc::new(sender));
     let reminders = carebook_jobs::reminders::SendReminder::new(store.clone(), clock.clone());
     runner.register(carebook_jobs::reminders::SEND_REMINDER, Arc::new(reminders));
+    let matcher = carebook_api::waitlist::MatchFreedSlots::new(store.clone(), clock.clone());
+    runner.register(carebook_jobs::waitlist::MATCH_FREED_SLOT, Arc::new(matcher));
+    let expiry = carebook_jobs::waitlist::ExpireOffer::new(store.clone(), clock.clone());
+    runner.register(carebook_jobs::waitlist::EXPIRE_OFFER, Arc::new(expiry));
     Ok(tokio::spawn(carebook_jobs::run(
         store, runner, clock, every, shutdown,
     )))

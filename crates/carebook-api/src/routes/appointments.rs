@@ -187,7 +187,8 @@ async fn create_appointment(
         priority: b.priority.map(Priority::from).unwrap_or(Priority::Standard),
         reason_for_visit,
         notes,
-        booked_by: p.user_id,
+        booked_by: Some(p.user_id),
+        waitlist: None,
         online: false,
     };
     let view = desk::retrying(&req, || book_once(&state, &p, &meta, &req)).await?;

@@ -239,6 +239,7 @@ async fn create_rule(
     };
     validate_rule(&r, errors)?;
     tx.insert_availability_rule(&r).await?;
+    new_hours(tx.as_mut(), &r, now).await?;
     let view = AvailabilityRuleView::from(&r);
     let change = Change::new("availability.rule.create", "availability_rule", Some(r.id))
         .clinic(Some(r.clinic_id))
@@ -319,6 +320,7 @@ async fn update_rule(
     validate_rule(&r, errors)?;
     r.updated_at = now;
     tx.update_availability_rule(&r).await?;
+    new_hours(tx.as_mut(), &r, now).await?;
     let view = AvailabilityRuleView::from(&r);
     let change = Change::new("availability.rule.update", "availability_rule", Some(r.id))
         .clinic(Some(r.clinic_id))
@@ -420,6 +422,8 @@ async fn create_exception(
         created_at: now,
     };
     tx.insert_availability_exception(&e).await?;
+    crate::waitlist::provider_day_freed(tx.as_mut(), e.provider_id, e.clinic_id, e.date, now)
+        .await?;
     let view = ExceptionView::from(&e);
     let change = Change::new(
         "availability.exception.create",
@@ -453,6 +457,8 @@ async fn delete_exception(
         .may_manage_provider(tx.as_mut(), id, Some(e.clinic_id))
         .await?;
     tx.delete_availability_exception(e.id).await?;
+    crate::waitlist::provider_day_freed(tx.as_mut(), e.provider_id, e.clinic_id, e.date, now)
+        .await?;
     let change = Change::new(
         "availability.exception.delete",
         "availability_exception",
@@ -651,6 +657,17 @@ async fn decide(
             views.push(AppointmentView::new(&l, &tz));
         }
     }
+    if to != TimeOffStatus::Approved {
+        crate::waitlist::provider_time_freed(
+            tx.as_mut(),
+            decided.provider_id,
+            decided.clinic_id,
+            decided.starts_at,
+            decided.ends_at,
+            now,
+        )
+        .await?;
+    }
     let view = TimeOffView::from(&decided);
     let action = if to == TimeOffStatus::Approved {
         "time_off.approve"
@@ -719,6 +736,15 @@ async fn withdraw_time_off(
             ),
         )
     })?;
+    crate::waitlist::provider_time_freed(
+        tx.as_mut(),
+        done.provider_id,
+        done.clinic_id,
+        done.starts_at,
+        done.ends_at,
+        now,
+    )
+    .await?;
     let view = TimeOffView::from(&done);
     let change = Change::new("time_off.withdraw", "time_off", Some(id))
         .clinic(done.clinic_id)
@@ -727,6 +753,19 @@ async fn withdraw_time_off(
     tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
     tx.commit().await?;
     Ok(Json(view))
+}
+
+/// New or changed weekly hours may open time the waitlist is waiting for: the next two weeks
+/// are matched.
+async fn new_hours(tx: &mut dyn StoreTx, r: &AvailabilityRule, now: Timestamp) -> ApiResult<()> {
+    if !r.is_active || !r.is_working_day {
+        return Ok(());
+    }
+    let until = now
+        .checked_add(crate::waitlist::NEW_HOURS_WINDOW)
+        .unwrap_or(now);
+    crate::waitlist::provider_time_freed(tx, r.provider_id, Some(r.clinic_id), now, until, now)
+        .await
 }
 
 #[cfg(test)]

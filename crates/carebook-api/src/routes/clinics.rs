@@ -445,6 +445,9 @@ pub struct UpdateBookingSettings {
     /// 15-1440 minutes before the start.
     #[schema(minimum = 15, maximum = 1440)]
     pub reminder_2h_lead_minutes: Option<u32>,
+    /// 5-10080 minutes: how long a waitlist offer holds its slot.
+    #[schema(minimum = 5, maximum = 10080)]
+    pub waitlist_offer_ttl_minutes: Option<u32>,
 }
 
 fn within(
@@ -521,6 +524,12 @@ async fn update_booking_settings(
         15..=1440,
         &mut errors,
     );
+    let offer_ttl = within(
+        "waitlist_offer_ttl_minutes",
+        b.waitlist_offer_ttl_minutes,
+        5..=10_080,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -542,6 +551,7 @@ async fn update_booking_settings(
     s.reminder_24h_lead_minutes = lead_24h.unwrap_or(s.reminder_24h_lead_minutes);
     s.reminder_2h_enabled = b.reminder_2h_enabled.unwrap_or(s.reminder_2h_enabled);
     s.reminder_2h_lead_minutes = lead_2h.unwrap_or(s.reminder_2h_lead_minutes);
+    s.waitlist_offer_ttl_minutes = offer_ttl.unwrap_or(s.waitlist_offer_ttl_minutes);
     s.updated_by_user_id = Some(p.user_id);
     tx.save_booking_settings(&s, now).await?;
     s.updated_at = Some(now);

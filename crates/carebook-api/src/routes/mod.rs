@@ -11,11 +11,13 @@ pub mod health;
 pub mod jobs;
 pub mod me;
 pub mod my_appointments;
+pub mod my_waitlist;
 pub mod patients;
 pub mod providers;
 pub mod roles;
 pub mod slots;
 pub mod users;
+pub mod waitlist;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,4 +39,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(appointments::router())
         .merge(my_appointments::router())
         .merge(jobs::router())
+        .merge(waitlist::router())
+        .merge(my_waitlist::router())
 }

@@ -98,7 +98,8 @@ async fn book_mine(
         priority: Priority::Standard,
         reason_for_visit,
         notes,
-        booked_by: p.user_id,
+        booked_by: Some(p.user_id),
+        waitlist: None,
         online: true,
     };
     let view = desk::retrying(&req, || book_once(&state, &p, &meta, &me, &req)).await?;

@@ -16,3 +16,4 @@ mod reminders;
 mod sched;
 mod scheduling;
 mod scoping;
+mod waitlist;

@@ -164,6 +164,9 @@ async fn fixture(app: &TestApp, route: &Route, caller: Option<&User>) -> (String
             tx.commit().await.unwrap();
             (format!("/api/v1/jobs/{id}/retry"), None)
         }
+        (m, p) if p.starts_with("/api/v1/waitlist") || p.starts_with("/api/v1/me/waitlist") => {
+            waitlist_fixture(app, m, p, caller).await
+        }
         (m, p) if is_scheduling(p) => scheduling_fixture(app, m, p, caller, &unique).await,
         (_, p) => {
             assert!(!p.contains('{'), "no fixture for {} {p}", route.method);
@@ -408,6 +411,58 @@ async fn scheduling_fixture(
             assert!(!p.contains('{'), "no fixture for {m} {p}");
             (p.into(), None)
         }
+    }
+}
+
+/// Requests for the waitlist routes that succeed for a caller allowed to make them: staff act
+/// on an entry at their clinic, a patient on their own.
+async fn waitlist_fixture(
+    app: &TestApp,
+    method: Method,
+    path: &'static str,
+    caller: Option<&User>,
+) -> (String, Option<Value>) {
+    let clinic = app.clinic.id;
+    let patient = match caller.filter(|u| u.role == Role::Patient) {
+        Some(u) => app.patient_of(u).await,
+        None => app.patient_at(clinic, None).await,
+    };
+    let fill = |id: Uuid| path.replace("{id}", &id.to_string());
+    let service = app.service(clinic).await;
+    let provider = provider_for(app, None, &[&service]).await;
+    match (method, path) {
+        (Method::GET, "/api/v1/waitlist") | (Method::GET, "/api/v1/me/waitlist") => {
+            app.waiting(&patient, &service).await;
+            (path.into(), None)
+        }
+        (Method::POST, "/api/v1/waitlist") => (
+            path.into(),
+            Some(json!({"patient_id": patient.id, "service_id": service.id})),
+        ),
+        (Method::POST, "/api/v1/me/waitlist") => {
+            (path.into(), Some(json!({"service_id": service.id})))
+        }
+        (Method::GET, "/api/v1/waitlist/{id}") => {
+            (fill(app.waiting(&patient, &service).await.id), None)
+        }
+        (Method::PATCH, "/api/v1/waitlist/{id}") => (
+            fill(app.waiting(&patient, &service).await.id),
+            Some(json!({"notes": "prefers mornings", "priority": "urgent"})),
+        ),
+        (Method::POST, p) if p.ends_with("/accept") || p.ends_with("/decline") => {
+            (fill(app.offered(&patient).await.0.id), Some(json!({})))
+        }
+        (Method::POST, p) if p.ends_with("/cancel") => (
+            fill(app.waiting(&patient, &service).await.id),
+            Some(json!({})),
+        ),
+        (Method::POST, "/api/v1/waitlist/{id}/assign") => (
+            fill(app.waiting(&patient, &service).await.id),
+            Some(
+                json!({"start_at": at(tomorrow(), 10, 0).to_string(), "provider_id": provider.id}),
+            ),
+        ),
+        (m, p) => panic!("no fixture for {m} {p}"),
     }
 }
 

@@ -257,3 +257,76 @@ pub async fn provider_for(app: &TestApp, caller: Option<&User>, services: &[&Ser
     let own = caller.filter(|u| u.role == Role::Provider);
     app.provider_at(app.clinic.id, own, services).await.1
 }
+
+impl TestApp {
+    /// Sets how many appointments a provider takes a day (0 < `cap`).
+    pub async fn cap_day(&self, provider: &Provider, cap: u32) {
+        let p = Provider {
+            max_daily_appointments: cap,
+            ..provider.clone()
+        };
+        self.write(async |tx| tx.update_provider(&p).await.unwrap())
+            .await;
+    }
+
+    /// An entry for `patient` waiting for `service` (any provider, any date), written to the
+    /// store without asking the worker to match it.
+    pub async fn waiting(
+        &self,
+        patient: &Patient,
+        service: &Service,
+    ) -> carebook_store::waitlist::WaitlistEntry {
+        let now = self.now();
+        let e = carebook_store::waitlist::WaitlistEntry {
+            id: Uuid::now_v7(),
+            clinic_id: service.clinic_id,
+            patient_id: patient.id,
+            service_id: service.id,
+            provider_id: None,
+            mode: None,
+            requested_from: None,
+            requested_to: None,
+            priority: carebook_domain::schedule::lifecycle::Priority::Standard,
+            position: 1,
+            notes: None,
+            status: carebook_domain::waitlist::EntryStatus::Waiting,
+            appointment_id: None,
+            created_by_user_id: None,
+            created_at: now,
+            updated_at: now,
+            assigned_at: None,
+            closed_at: None,
+            close_reason: None,
+        };
+        self.write(async |tx| assert!(tx.insert_waitlist_entry(&e).await.unwrap()))
+            .await;
+        e
+    }
+
+    /// A waiting entry for `patient` with an open offer: a new provider's first free start
+    /// is held for it, as the worker would.
+    pub async fn offered(
+        &self,
+        patient: &Patient,
+    ) -> (
+        carebook_store::waitlist::WaitlistEntry,
+        carebook_store::waitlist::WaitlistOffer,
+    ) {
+        let s = self.service(self.clinic.id).await;
+        self.provider_at(self.clinic.id, None, &[&s]).await;
+        let e = self.waiting(patient, &s).await;
+        let slot = carebook_jobs::waitlist::FreedSlot {
+            clinic_id: self.clinic.id,
+            provider_id: None,
+            from: self.now(),
+            to: self.now() + SignedDuration::from_hours(24 * 14),
+            entry_id: Some(e.id),
+            skip_entry: None,
+        };
+        let offer = carebook_api::waitlist::offer_one(&self.store, &slot, self.now())
+            .await
+            .unwrap()
+            .expect("a free start to offer");
+        (e, offer)
+    }
+}

@@ -8,6 +8,8 @@
 //! checked_in ─complete─▶ completed (a short visit recorded at checkout)
 //! pending_payment | scheduled | confirmed | checked_in ─cancel─▶ cancelled
 //! scheduled | confirmed ─no_show (after the start time)─▶ no_show
+//! offered: a freed slot held for a waitlist entry; the waitlist accepts it (▶ scheduled or
+//!          pending_payment) or cancels it, never the lifecycle actions below
 //! ```
 
 use jiff::civil::Date;
@@ -17,6 +19,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentStatus {
+    /// Held for a waitlist entry until its patient accepts or the offer runs out.
+    Offered,
     PendingPayment,
     Scheduled,
     Confirmed,
@@ -28,7 +32,8 @@ pub enum AppointmentStatus {
 }
 
 impl AppointmentStatus {
-    pub const ALL: [AppointmentStatus; 8] = [
+    pub const ALL: [AppointmentStatus; 9] = [
+        Self::Offered,
         Self::PendingPayment,
         Self::Scheduled,
         Self::Confirmed,
@@ -41,6 +46,7 @@ impl AppointmentStatus {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Offered => "offered",
             Self::PendingPayment => "pending_payment",
             Self::Scheduled => "scheduled",
             Self::Confirmed => "confirmed",
@@ -60,7 +66,8 @@ impl AppointmentStatus {
     pub fn holds_time(self) -> bool {
         matches!(
             self,
-            Self::PendingPayment
+            Self::Offered
+                | Self::PendingPayment
                 | Self::Scheduled
                 | Self::Confirmed
                 | Self::CheckedIn
@@ -254,18 +261,32 @@ mod tests {
     #[test]
     fn final_statuses_allow_nothing_and_free_the_time() {
         for s in S::ALL {
-            assert_eq!(s.is_final(), allowed_actions(s).is_empty(), "{s:?}");
+            // An offer leaves through the waitlist (accept, decline, expiry), not these actions.
+            let via_lifecycle = s != S::Offered;
+            assert_eq!(
+                s.is_final(),
+                via_lifecycle && allowed_actions(s).is_empty(),
+                "{s:?}"
+            );
             assert_eq!(S::parse(s.as_str()), Some(s));
             if s.is_final() {
                 assert!(!s.holds_time());
             }
         }
         assert!(S::PendingPayment.holds_time() && S::InProgress.holds_time());
+        assert!(
+            S::Offered.holds_time(),
+            "an offer keeps others off its slot"
+        );
+        assert!(allowed_actions(S::Offered).is_empty());
     }
 
     #[test]
     fn every_active_status_can_reach_a_final_one() {
-        for s in S::ALL.into_iter().filter(|s| !s.is_final()) {
+        for s in S::ALL
+            .into_iter()
+            .filter(|s| !s.is_final() && *s != S::Offered)
+        {
             let mut seen = vec![s];
             let mut frontier = vec![s];
             while let Some(x) = frontier.pop() {
