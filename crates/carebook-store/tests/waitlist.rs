@@ -170,7 +170,11 @@ async fn positions_priorities_and_renumbering(db: &TestDb) {
     // Cancelling the first standard entry closes the gap.
     let mut tx = db.store.write().await.unwrap();
     let done = tx
-        .transition_waitlist_entry(&to(e[0].id, &[EntryStatus::Waiting], EntryStatus::Cancelled))
+        .transition_waitlist_entry(&to(
+            e[0].id,
+            &[EntryStatus::Waiting],
+            EntryStatus::Cancelled,
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -202,8 +206,15 @@ async fn positions_priorities_and_renumbering(db: &TestDb) {
             .unwrap()
             .is_none()
     );
-    let waiting = tx.waiting_entries_for(w.clinic, Some(w.provider)).await.unwrap();
-    assert_eq!(waiting.len(), 5, "entries for any provider suit every provider");
+    let waiting = tx
+        .waiting_entries_for(w.clinic, Some(w.provider))
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting.len(),
+        5,
+        "entries for any provider suit every provider"
+    );
     assert!(tx.has_waiting_entries(w.clinic).await.unwrap());
 }
 

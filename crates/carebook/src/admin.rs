@@ -115,3 +115,60 @@ pub async fn verify(store: &Store) -> Result<bool> {
         }
     }
 }
+
+/// `carebook jobs …`: what an operator needs of the queue without the API. Returns false when
+/// a retry found no dead job of that id.
+pub async fn jobs(
+    store: &Store,
+    cmd: crate::cli::JobsCommand,
+    now: jiff::Timestamp,
+) -> Result<bool> {
+    use crate::cli::JobsCommand;
+    match cmd {
+        JobsCommand::Stats => {
+            let s = store.read().await?.queue_stats(now).await?;
+            let lag = s
+                .oldest_due
+                .map(|t| format!("{}s", (now - t).get_seconds().max(0)))
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "queued {}  due {}  running {}  dead {}  oldest due {lag}",
+                s.queued, s.due, s.running, s.dead
+            );
+            Ok(true)
+        }
+        JobsCommand::Dead { limit } => {
+            for j in store.read().await?.dead_jobs(limit.clamp(1, 1000)).await? {
+                println!(
+                    "{}  {}  attempts {}/{}  {}  {}",
+                    j.id,
+                    j.kind,
+                    j.attempts,
+                    j.max_attempts,
+                    j.updated_at,
+                    j.last_error.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(true)
+        }
+        JobsCommand::Retry { id } => {
+            let mut tx = store.write().await?;
+            if !tx.revive_job(id, now).await? {
+                println!("no dead job {id}");
+                return Ok(false);
+            }
+            tx.append_audit(&carebook_jobs::system_record(
+                now,
+                "job.retry",
+                "job",
+                Some(id.to_string()),
+                None,
+                serde_json::json!({"status": "queued", "via": "cli"}),
+            ))
+            .await?;
+            tx.commit().await?;
+            println!("job {id} queued again");
+            Ok(true)
+        }
+    }
+}

@@ -61,6 +61,9 @@ pub enum Command {
     /// Audit trail tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The background job queue: depth, dead letters, retries.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
 }
@@ -115,6 +118,23 @@ pub struct CreateUserArgs {
 pub enum AuditCommand {
     /// Check the audit trail's hash chain; exits 1 and names the first broken row if any.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Print how many jobs are queued, due, running and dead, and the oldest due job's lag.
+    Stats,
+    /// List the dead jobs (attempts spent or failed for good), most recent first, with errors.
+    Dead {
+        /// How many to list.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Queue a dead job again, with fresh attempts, to run now.
+    Retry {
+        /// The job's id, as `jobs dead` prints it.
+        id: uuid::Uuid,
+    },
 }
 
 #[cfg(test)]

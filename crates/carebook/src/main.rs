@@ -69,6 +69,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::Jobs(cmd) => {
+            let store = serve::open_store(&settings).await?;
+            let ok = admin::jobs(&store, cmd, SystemClock.now()).await?;
+            store.close().await;
+            if !ok {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Openapi => {
             println!(
                 "{}",

@@ -169,6 +169,63 @@ async fn operator_commands(db: &TestDb) {
     );
 }
 
+async fn queue_commands(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(carebook(db, d, &["migrate"])).status.success());
+    // A job that failed for good, as a worker leaves it.
+    let now = jiff::Timestamp::now();
+    let mut tx = db.store.write().await.unwrap();
+    let job = carebook_store::jobs::NewJob::new(
+        "send_notification",
+        "cli".into(),
+        serde_json::json!({}),
+        now,
+    );
+    tx.enqueue_job(&job, now).await.unwrap();
+    let id = tx
+        .claim_jobs("cli-test", 1, now + jiff::SignedDuration::from_mins(5), now)
+        .await
+        .unwrap()[0]
+        .id;
+    tx.fail_job(id, "cli-test", "550 no such mailbox", now, true, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let stats = stdout(&run(carebook(db, d, &["jobs", "stats"])));
+    assert!(
+        stats.contains("dead 1") && stats.contains("queued 0"),
+        "{stats}"
+    );
+    let dead = stdout(&run(carebook(db, d, &["jobs", "dead"])));
+    assert!(
+        dead.contains(&id.to_string()) && dead.contains("550 no such mailbox"),
+        "{dead}"
+    );
+    let retried = run(carebook(db, d, &["jobs", "retry", &id.to_string()]));
+    assert!(retried.status.success(), "{}", stdout(&retried));
+    let stats = stdout(&run(carebook(db, d, &["jobs", "stats"])));
+    assert!(
+        stats.contains("dead 0") && stats.contains("queued 1"),
+        "{stats}"
+    );
+    let again = run(carebook(db, d, &["jobs", "retry", &id.to_string()]));
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "only dead jobs: {}",
+        stdout(&again)
+    );
+    assert!(
+        carebook_store::verify_audit_chain(&db.store)
+            .await
+            .unwrap()
+            .first_break
+            .is_none()
+    );
+}
+
 async fn serve_answers_and_stops_cleanly(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let smtp = carebook_jobs::testing::smtp_sink(&[]).await;
@@ -330,4 +387,5 @@ async fn serve_answers_and_stops_cleanly(db: &TestDb) {
 carebook_store::both_backends! {
     operator => operator_commands,
     serve => serve_answers_and_stops_cleanly,
+    queue => queue_commands,
 }
