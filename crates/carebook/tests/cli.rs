@@ -174,7 +174,10 @@ async fn queue_commands(db: &TestDb) {
     let d = dir.path();
     assert!(run(carebook(db, d, &["migrate"])).status.success());
     // A job that failed for good, as a worker leaves it.
-    let now = jiff::Timestamp::now();
+    let now = {
+        use carebook_api::clock::Clock;
+        carebook_api::clock::SystemClock.now()
+    };
     let mut tx = db.store.write().await.unwrap();
     let job = carebook_store::jobs::NewJob::new(
         "send_notification",
