@@ -38,7 +38,7 @@ macro_rules! impl_waitlist_tx {
                 .bind(enc_ts(e.created_at))
                 .fetch_optional(&mut *self.tx)
                 .await?;
-                self.wrote = true;
+                self.wrote |= row.is_some();
                 Ok(row.is_some())
             }
 

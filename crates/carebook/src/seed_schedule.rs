@@ -331,6 +331,78 @@ pub async fn demo(
 
     // Appointments one at a time: a refused booking (the patient is elsewhere) is skipped.
     added += appointments(store, clinics, patients, &providers, &services, now).await?;
+    added += waitlist(store, clinics, patients, &providers, &services, now).await?;
+    Ok(added)
+}
+
+/// A short waitlist at each clinic for its first provider's next three days: cancel one of
+/// those days' appointments and the worker offers the time to the urgent entry first.
+async fn waitlist(
+    store: &Store,
+    clinics: &HashMap<&'static str, Clinic>,
+    patients: &HashMap<&'static str, Vec<Uuid>>,
+    providers: &[(Provider, &'static [&'static str], bool)],
+    services: &HashMap<&str, Vec<Service>>,
+    now: Timestamp,
+) -> Result<usize> {
+    use carebook_domain::schedule::lifecycle::Priority;
+    use carebook_domain::waitlist::EntryStatus;
+    let mut added = 0;
+    let mut tx = store.write().await?;
+    let mut seen = std::collections::HashSet::new();
+    for (p, at, _) in providers {
+        let Some(slug) = at.first() else { continue };
+        let (Some(c), Some(svcs), Some(pats)) =
+            (clinics.get(slug), services.get(slug), patients.get(slug))
+        else {
+            continue;
+        };
+        if !seen.insert(c.id) || svcs.is_empty() || pats.len() < 3 {
+            continue;
+        }
+        let Ok(tz) = TimeZone::get(&c.timezone) else {
+            continue;
+        };
+        let today = now.to_zoned(tz).date();
+        let day = |n: i64| today.checked_add(jiff::Span::new().days(n)).ok();
+        let wanted = [
+            (Priority::Urgent, "Worsening back pain; any time this week."),
+            (Priority::Standard, "Prefers mornings."),
+            (Priority::Standard, "Can come at short notice."),
+        ];
+        for (k, (priority, notes)) in wanted.into_iter().enumerate() {
+            let e = carebook_store::waitlist::WaitlistEntry {
+                id: Uuid::now_v7(),
+                clinic_id: c.id,
+                patient_id: pats[pats.len() - 1 - k],
+                service_id: svcs[0].id,
+                provider_id: Some(p.id),
+                mode: None,
+                requested_from: day(1),
+                requested_to: day(3),
+                priority,
+                position: 1,
+                notes: Some(notes.into()),
+                status: EntryStatus::Waiting,
+                appointment_id: None,
+                created_by_user_id: None,
+                created_at: now,
+                updated_at: now,
+                assigned_at: None,
+                closed_at: None,
+                close_reason: None,
+            };
+            if tx.insert_waitlist_entry(&e).await? {
+                audited(
+                    tx.as_mut(),
+                    &mut added,
+                    record("waitlist.add", "waitlist_entry", e.id, Some(c.id), now),
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
     Ok(added)
 }
 
