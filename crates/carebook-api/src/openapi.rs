@@ -31,6 +31,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         (name = "scheduling", description = "Slot search"),
         (name = "patients", description = "Patients at the front desk"),
         (name = "appointments", description = "Booking, the appointment lifecycle, day sheets and agendas"),
+        (name = "notifications", description = "Notification history, patients' preferences and how clinics' messages go out"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -149,6 +149,9 @@ permissions! {
     AppointmentsUpdate = "appointments.update": "Move appointments through their day, cancel and reschedule them",
     AppointmentsOwn = "appointments.own": "A patient's own appointments: list, book, confirm, cancel, reschedule",
     JobsManage = "jobs.manage": "See dead background jobs and queue them again",
+    NotificationsRead = "notifications.read": "Read the notification history of patients and appointments",
+    NotificationsManage = "notifications.manage": "Set patients' notification opt-outs and language",
+    NotificationsOwn = "notifications.own": "A patient's own notification opt-outs and language",
 }
 
 impl fmt::Display for Permission {
@@ -197,6 +200,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             AppointmentsRead,
             AppointmentsBook,
             AppointmentsUpdate,
+            NotificationsRead,
+            NotificationsManage,
         ],
         Role::Moderator => &[UsersRead, RolesRead, ClinicsRead, CatalogRead],
         Role::Support => &[
@@ -221,6 +226,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             AppointmentsRead,
             AppointmentsBook,
             AppointmentsUpdate,
+            NotificationsRead,
+            NotificationsManage,
         ],
         Role::Provider => &[
             ClinicsRead,
@@ -235,7 +242,13 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             AppointmentsUpdate,
         ],
         Role::Pharmacist => &[ClinicsRead, CatalogRead],
-        Role::Patient => &[ClinicsRead, CatalogRead, SlotsRead, AppointmentsOwn],
+        Role::Patient => &[
+            ClinicsRead,
+            CatalogRead,
+            SlotsRead,
+            AppointmentsOwn,
+            NotificationsOwn,
+        ],
         Role::FamilyMember => &[ClinicsRead, CatalogRead, SlotsRead],
     }
 }
@@ -269,6 +282,8 @@ const SUPER_ADMIN: &[Permission] = {
         AppointmentsBook,
         AppointmentsUpdate,
         JobsManage,
+        NotificationsRead,
+        NotificationsManage,
     ]
 };
 
@@ -307,7 +322,10 @@ impl Permission {
     /// Permissions over the holder's own records (a patient's own appointments): they grant
     /// nothing over anyone else, so they do not count when comparing how powerful roles are.
     pub fn is_self_service(self) -> bool {
-        matches!(self, Permission::AppointmentsOwn)
+        matches!(
+            self,
+            Permission::AppointmentsOwn | Permission::NotificationsOwn
+        )
     }
 }
 

@@ -2,6 +2,8 @@
 //! PostgreSQL for production and an embedded SQLite file as the zero-setup default. The
 //! backend is chosen once, from the database URL's scheme.
 
+pub mod channels;
+mod channels_sql;
 mod error;
 pub mod jobs;
 mod jobs_sql;
@@ -18,6 +20,7 @@ pub mod testing;
 mod tx;
 mod verify;
 
+pub use channels::ChannelTx;
 pub use error::{StoreError, StoreResult};
 pub use jobs::QueueTx;
 pub use schedule_tx::ScheduleTx;

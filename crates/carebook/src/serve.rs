@@ -59,13 +59,81 @@ fn mailer(settings: &Settings) -> Result<Arc<dyn carebook_jobs::notify::Mailer>>
     )
 }
 
+fn required<'a>(v: &'a Option<String>, name: &str, provider: &str) -> Result<&'a str> {
+    v.as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("{provider} needs {name}"))
+}
+
+fn webhook(settings: &Settings, clock: &JobClock) -> Result<Arc<carebook_jobs::webhook::Webhook>> {
+    let url = required(&settings.webhook_url, "webhook_url", "the webhook transport")?;
+    let secret = required(&settings.webhook_secret, "webhook_secret", "the webhook transport")?;
+    Ok(Arc::new(
+        carebook_jobs::webhook::Webhook::new(url, secret, clock.clone())
+            .map_err(|e| anyhow::anyhow!("webhook: {e}"))?,
+    ))
+}
+
+/// The transport of every channel, as the settings ask; the log for those not configured.
+pub fn transports(settings: &Settings, clock: &JobClock) -> Result<carebook_jobs::notify::Transports> {
+    use crate::settings::{PushProvider, SmsProvider};
+    let mut t = carebook_jobs::notify::Transports::log();
+    t.mail = mailer(settings)?;
+    t.sms = match settings.sms_provider {
+        SmsProvider::Log => t.sms,
+        SmsProvider::Webhook => webhook(settings, clock)?,
+        SmsProvider::Twilio => Arc::new(
+            carebook_jobs::sms::TwilioSms::new(
+                &settings.twilio_base_url,
+                required(&settings.twilio_account_sid, "twilio_account_sid", "twilio")?,
+                required(&settings.twilio_auth_token, "twilio_auth_token", "twilio")?,
+                required(&settings.sms_from, "sms_from", "twilio")?,
+            )
+            .map_err(|e| anyhow::anyhow!("twilio: {e}"))?,
+        ),
+    };
+    t.push = match settings.push_provider {
+        PushProvider::Log => t.push,
+        PushProvider::Webhook => webhook(settings, clock)?,
+        PushProvider::Fcm => {
+            let project = settings.fcm_project_id.clone().unwrap_or_default();
+            let fcm = match (&settings.fcm_service_account_file, &settings.fcm_access_token) {
+                (Some(file), _) => {
+                    let json = std::fs::read_to_string(file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let account = carebook_jobs::push::ServiceAccount::parse(&json)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    carebook_jobs::push::FcmPush::with_service_account(
+                        &settings.fcm_base_url,
+                        &project,
+                        account,
+                        clock.clone(),
+                    )
+                }
+                (None, Some(token)) if !token.is_empty() => carebook_jobs::push::FcmPush::with_token(
+                    &settings.fcm_base_url,
+                    &project,
+                    token,
+                    clock.clone(),
+                ),
+                _ => anyhow::bail!("fcm needs fcm_service_account_file or fcm_access_token"),
+            }
+            .map_err(|e| anyhow::anyhow!("fcm: {e}"))?;
+            Arc::new(fcm)
+        }
+    };
+    Ok(t)
+}
+
+type JobClock = carebook_jobs::queue::Clock;
+
 fn worker_task(
     store: Store,
     settings: &Settings,
     shutdown: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>> {
-    let mailer = mailer(settings)?;
-    let clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync> = Arc::new(|| SystemClock.now());
+    let clock: JobClock = Arc::new(|| SystemClock.now());
+    let transports = transports(settings, &clock)?;
     let every = Duration::from_secs(settings.worker_interval_seconds.max(1));
     // Unique per process: it marks the jobs this worker holds.
     let name = format!(
@@ -75,7 +143,11 @@ fn worker_task(
     );
     let mut runner = carebook_jobs::queue::Runner::new(store.clone(), name, clock.clone());
     runner.lease = SignedDuration::from_secs(settings.worker_lease_seconds.clamp(1, 86_400) as i64);
-    let sender = carebook_jobs::notify::SendNotification::new(store.clone(), mailer, clock.clone());
+    let sender = carebook_jobs::notify::SendNotification::with_transports(
+        store.clone(),
+        transports,
+        clock.clone(),
+    );
     runner.register(carebook_store::jobs::SEND_NOTIFICATION, Arc::new(sender));
     let reminders = carebook_jobs::reminders::SendReminder::new(store.clone(), clock.clone());
     runner.register(carebook_jobs::reminders::SEND_REMINDER, Arc::new(reminders));

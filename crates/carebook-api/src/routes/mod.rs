@@ -11,6 +11,8 @@ pub mod health;
 pub mod jobs;
 pub mod me;
 pub mod my_appointments;
+pub mod my_notifications;
+pub mod notifications;
 pub mod patients;
 pub mod providers;
 pub mod roles;
@@ -37,4 +39,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(appointments::router())
         .merge(my_appointments::router())
         .merge(jobs::router())
+        .merge(notifications::router())
+        .merge(my_notifications::router())
 }

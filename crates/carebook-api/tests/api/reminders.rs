@@ -65,6 +65,7 @@ async fn patient_with(app: &TestApp, email: &str, language: &str, opt_out: bool)
         email: Some(email.into()),
         preferred_language: language.into(),
         notification_opt_out: opt_out,
+        channel_opt_outs: Default::default(),
         ..p
     };
     let mut tx = app.store.write().await.unwrap();
