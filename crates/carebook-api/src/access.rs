@@ -375,11 +375,7 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/me/notifications/{id}/unread",
         SIGNED_IN,
     ),
-    route(
-        Method::POST,
-        "/api/v1/me/notifications/read-all",
-        SIGNED_IN,
-    ),
+    route(Method::POST, "/api/v1/me/notifications/read-all", SIGNED_IN),
     // The background queue.
     route(Method::GET, "/api/v1/jobs/dead", needs(P::JobsManage)),
     route(

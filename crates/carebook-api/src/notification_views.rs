@@ -50,7 +50,9 @@ impl ChannelName {
 #[serde(rename_all = "snake_case")]
 pub enum NotificationType {
     Confirmation,
+    #[serde(rename = "reminder_24h")]
     Reminder24h,
+    #[serde(rename = "reminder_2h")]
     Reminder2h,
     Cancellation,
     Reschedule,
@@ -247,7 +249,11 @@ impl From<&NotificationSettings> for NotificationSettingsView {
     fn from(s: &NotificationSettings) -> Self {
         Self {
             clinic_id: s.clinic_id,
-            channel_order: s.channel_order.iter().map(|c| ChannelName::of(*c)).collect(),
+            channel_order: s
+                .channel_order
+                .iter()
+                .map(|c| ChannelName::of(*c))
+                .collect(),
             email_from: s.email_from.clone(),
             updated_at: s.updated_at,
             updated_by_user_id: s.updated_by_user_id,

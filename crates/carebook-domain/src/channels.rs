@@ -180,7 +180,10 @@ mod tests {
     #[test]
     fn the_first_channel_the_patient_has_wins() {
         let none = OptOuts::default();
-        assert_eq!(choose(&DEFAULT_ORDER, &ALL_REACH, &none), Choice::Send(Push));
+        assert_eq!(
+            choose(&DEFAULT_ORDER, &ALL_REACH, &none),
+            Choice::Send(Push)
+        );
         let no_push = Reach {
             push: false,
             ..ALL_REACH
@@ -190,8 +193,14 @@ mod tests {
             email: true,
             ..Reach::default()
         };
-        assert_eq!(choose(&DEFAULT_ORDER, &email_only, &none), Choice::Send(Email));
-        assert_eq!(choose(&[Email, Sms], &ALL_REACH, &none), Choice::Send(Email));
+        assert_eq!(
+            choose(&DEFAULT_ORDER, &email_only, &none),
+            Choice::Send(Email)
+        );
+        assert_eq!(
+            choose(&[Email, Sms], &ALL_REACH, &none),
+            Choice::Send(Email)
+        );
         assert_eq!(choose(&[], &ALL_REACH, &none), Choice::Send(Push));
     }
 
@@ -201,7 +210,10 @@ mod tests {
             push: true,
             ..Default::default()
         };
-        assert_eq!(choose(&DEFAULT_ORDER, &ALL_REACH, &no_push), Choice::Send(Sms));
+        assert_eq!(
+            choose(&DEFAULT_ORDER, &ALL_REACH, &no_push),
+            Choice::Send(Sms)
+        );
         let everything = OptOuts {
             all: true,
             ..Default::default()

@@ -18,9 +18,9 @@ use async_trait::async_trait;
 use carebook_store::jobs::Job;
 use carebook_store::models::Notification;
 use carebook_store::{Store, StoreError};
-use std::collections::BTreeMap;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -215,7 +215,9 @@ impl SendNotification {
             tx.push_tokens_of(user, false).await.map_err(store_failed)?
         };
         if tokens.is_empty() {
-            return Err(Failure::Permanent("the recipient has no active device".into()));
+            return Err(Failure::Permanent(
+                "the recipient has no active device".into(),
+            ));
         }
         let mut data = BTreeMap::from([
             ("notification_id".to_owned(), n.id.to_string()),

@@ -90,7 +90,12 @@ const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
 
 impl FcmPush {
     /// `base` is `https://fcm.googleapis.com` in production.
-    pub fn with_token(base: &str, project: &str, token: &str, clock: Clock) -> Result<Self, String> {
+    pub fn with_token(
+        base: &str,
+        project: &str,
+        token: &str,
+        clock: Clock,
+    ) -> Result<Self, String> {
         Self::new(base, project, Auth::Static(token.to_owned()), clock)
     }
 
@@ -245,9 +250,11 @@ impl PushSender for FcmPush {
                 self.forget_token().await;
                 Err(PushError::Failed(Failure::Transient(detail)))
             }
-            _ => Err(PushError::Failed(crate::sms::classify(status, &detail).err().unwrap_or(
-                Failure::Transient(detail),
-            ))),
+            _ => Err(PushError::Failed(
+                crate::sms::classify(status, &detail)
+                    .err()
+                    .unwrap_or(Failure::Transient(detail)),
+            )),
         }
     }
 }

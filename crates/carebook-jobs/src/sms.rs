@@ -71,7 +71,12 @@ pub struct TwilioSms {
 
 impl TwilioSms {
     /// `base` is `https://api.twilio.com` in production.
-    pub fn new(base: &str, account_sid: &str, auth_token: &str, from: &str) -> Result<Self, String> {
+    pub fn new(
+        base: &str,
+        account_sid: &str,
+        auth_token: &str,
+        from: &str,
+    ) -> Result<Self, String> {
         if account_sid.is_empty() || auth_token.is_empty() || from.is_empty() {
             return Err("twilio needs an account SID, an auth token and a sender number".into());
         }

@@ -120,7 +120,11 @@ async fn twilio_message(
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
     {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"code": 20503, "message": "Service unavailable", "status": 503}))).into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"code": 20503, "message": "Service unavailable", "status": 503})),
+        )
+            .into_response();
     }
     if s.invalid.contains(&to.as_str()) {
         return (
@@ -129,7 +133,11 @@ async fn twilio_message(
         )
             .into_response();
     }
-    (StatusCode::CREATED, Json(json!({"sid": "SM0123456789abcdef0123456789abcdef", "status": "queued", "to": to}))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(json!({"sid": "SM0123456789abcdef0123456789abcdef", "status": "queued", "to": to})),
+    )
+        .into_response()
 }
 
 fn serde_urlencoded_pairs(body: &[u8]) -> HashMap<String, String> {
@@ -242,8 +250,14 @@ pub async fn fcm_server(unregistered: &'static [&'static str]) -> FcmServer {
 
 async fn fcm_token(State(s): State<FcmState>, body: Bytes) -> Response {
     let form = serde_urlencoded_pairs(&body);
-    if form.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": "unsupported_grant_type"}))).into_response();
+    if form.get("grant_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "unsupported_grant_type"})),
+        )
+            .into_response();
     }
     let key = jsonwebtoken::DecodingKey::from_rsa_pem(TEST_ACCOUNT_PUBLIC_KEY.as_bytes()).unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
@@ -258,7 +272,8 @@ async fn fcm_token(State(s): State<FcmState>, body: Bytes) -> Response {
             s.grants.lock().unwrap().push(data.claims);
             let token = format!("ya29.test-{}", s.issued.lock().unwrap().len() + 1);
             s.issued.lock().unwrap().push(token.clone());
-            Json(json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})).into_response()
+            Json(json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer"}))
+                .into_response()
         }
         Err(e) => (
             StatusCode::BAD_REQUEST,
@@ -294,20 +309,38 @@ async fn fcm_send(
         body: body.clone(),
     });
     if !bearer.is_some_and(|b| s.issued.lock().unwrap().contains(&b)) {
-        return fcm_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "THIRD_PARTY_AUTH_ERROR", "Request had invalid authentication credentials.");
+        return fcm_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "THIRD_PARTY_AUTH_ERROR",
+            "Request had invalid authentication credentials.",
+        );
     }
     if s.unavailable
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
     {
-        return fcm_error(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "UNAVAILABLE", "The service is currently unavailable.");
+        return fcm_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "UNAVAILABLE",
+            "The service is currently unavailable.",
+        );
     }
     let token = body["message"]["token"].as_str().unwrap_or("");
     if s.unregistered.contains(&token) {
-        return fcm_error(StatusCode::NOT_FOUND, "NOT_FOUND", "UNREGISTERED", "Requested entity was not found.");
+        return fcm_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "UNREGISTERED",
+            "Requested entity was not found.",
+        );
     }
     let project = uri.path().split('/').nth(3).unwrap_or("");
-    Json(json!({"name": format!("projects/{project}/messages/0:1500415314455276%31bd1c9631bd1c96")})).into_response()
+    Json(
+        json!({"name": format!("projects/{project}/messages/0:1500415314455276%31bd1c9631bd1c96")}),
+    )
+    .into_response()
 }
 
 /// A request the webhook receiver got: the signature header, the idempotency key and the
@@ -358,7 +391,12 @@ pub async fn webhook_receiver(gone: &'static [&'static str]) -> WebhookReceiver 
 }
 
 async fn hook(State(s): State<HookState>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let req = WebhookRequest {
         signature: header(crate::webhook::SIGNATURE_HEADER),
         idempotency_key: header(crate::webhook::IDEMPOTENCY_HEADER),

@@ -132,7 +132,10 @@ impl PushSender for Webhook {
             "type": push.data.get("type"), "to": push.token, "subject": push.title,
             "body": push.body, "data": push.data,
         });
-        let status = self.post(&push.key, &payload).await.map_err(PushError::Failed)?;
+        let status = self
+            .post(&push.key, &payload)
+            .await
+            .map_err(PushError::Failed)?;
         if status == 410 {
             return Err(PushError::TokenGone("webhook answered 410 Gone".into()));
         }
@@ -147,10 +150,30 @@ mod tests {
     #[test]
     fn signatures_verify_and_refuse_changes_and_replays() {
         let h = sign(b"a-secret-of-16+chars", 1_800_000_000, b"{\"a\":1}");
-        assert!(verify(b"a-secret-of-16+chars", &h, b"{\"a\":1}", 1_800_000_100));
-        assert!(!verify(b"a-secret-of-16+chars", &h, b"{\"a\":2}", 1_800_000_100));
-        assert!(!verify(b"another-secret-16+", &h, b"{\"a\":1}", 1_800_000_100));
-        assert!(!verify(b"a-secret-of-16+chars", &h, b"{\"a\":1}", 1_800_001_000));
+        assert!(verify(
+            b"a-secret-of-16+chars",
+            &h,
+            b"{\"a\":1}",
+            1_800_000_100
+        ));
+        assert!(!verify(
+            b"a-secret-of-16+chars",
+            &h,
+            b"{\"a\":2}",
+            1_800_000_100
+        ));
+        assert!(!verify(
+            b"another-secret-16+",
+            &h,
+            b"{\"a\":1}",
+            1_800_000_100
+        ));
+        assert!(!verify(
+            b"a-secret-of-16+chars",
+            &h,
+            b"{\"a\":1}",
+            1_800_001_000
+        ));
         assert!(!verify(b"a-secret-of-16+chars", "v1=00", b"", 0));
     }
 }

@@ -58,7 +58,13 @@ struct World {
 impl World {
     async fn new(db: &TestDb) -> Self {
         let clock = TestClock::new();
-        let clinic = Clinic::new("Westlands", "westlands", "Africa/Nairobi", "KES", clock.now());
+        let clinic = Clinic::new(
+            "Westlands",
+            "westlands",
+            "Africa/Nairobi",
+            "KES",
+            clock.now(),
+        );
         let w = Self {
             store: db.store.clone(),
             clock,
@@ -70,10 +76,7 @@ impl World {
         w
     }
 
-    async fn write(
-        &self,
-        f: impl AsyncFnOnce(&mut dyn carebook_store::StoreTx),
-    ) {
+    async fn write(&self, f: impl AsyncFnOnce(&mut dyn carebook_store::StoreTx)) {
         let mut tx = self.store.write().await.unwrap();
         f(tx.as_mut()).await;
         tx.append_audit(&AuditRecord::new("test.setup", "test", self.clock.now()))
@@ -117,7 +120,10 @@ impl World {
             updated_at: now,
         };
         tweak(&mut p);
-        let (pt, devices) = (p.clone(), devices.iter().map(|d| d.to_string()).collect::<Vec<_>>());
+        let (pt, devices) = (
+            p.clone(),
+            devices.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        );
         self.write(async move |tx| {
             if let Some(u) = &user {
                 tx.insert_user(u).await.unwrap();
@@ -167,7 +173,8 @@ impl World {
 
     fn runner(&self, transports: Transports) -> Runner {
         let clock = self.clock.clock();
-        let sender = SendNotification::with_transports(self.store.clone(), transports, clock.clone());
+        let sender =
+            SendNotification::with_transports(self.store.clone(), transports, clock.clone());
         let mut r = Runner::new(self.store.clone(), "channels", clock);
         r.register(SEND_NOTIFICATION, Arc::new(sender));
         r
@@ -214,9 +221,15 @@ async fn twilio_receives_the_form_with_basic_auth(db: &TestDb) {
     assert_eq!(got[0].auth.as_deref(), Some("ACtest0001:twilio-secret"));
     assert_eq!(got[0].form["To"], "+254712345678");
     assert_eq!(got[0].form["From"], "+15005550006");
-    assert_eq!(got[0].form["Body"], "Your appointment at Westlands is tomorrow at 10:00.");
+    assert_eq!(
+        got[0].form["Body"],
+        "Your appointment at Westlands is tomorrow at 10:00."
+    );
     let n = w.notification(n.id).await;
-    assert_eq!((n.status.as_str(), n.sent_at), ("sent", Some(w.clock.now())));
+    assert_eq!(
+        (n.status.as_str(), n.sent_at),
+        ("sent", Some(w.clock.now()))
+    );
 }
 
 async fn an_invalid_number_fails_for_good(db: &TestDb) {
@@ -228,7 +241,11 @@ async fn an_invalid_number_fails_for_good(db: &TestDb) {
     assert_eq!(r.run_batch().await.unwrap().dead, 1);
     let n = w.notification(n.id).await;
     assert_eq!(n.status, "failed");
-    assert!(n.last_error.as_deref().unwrap().contains("21211"), "{:?}", n.last_error);
+    assert!(
+        n.last_error.as_deref().unwrap().contains("21211"),
+        "{:?}",
+        n.last_error
+    );
     assert_eq!(w.job_status(n.id).await, JobStatus::Dead);
     assert_eq!(server.received.lock().unwrap().len(), 1);
 }
@@ -247,7 +264,12 @@ async fn fcm_receives_the_message_with_an_issued_token(db: &TestDb) {
     let w = World::new(db).await;
     let server = fcm_server(&[]).await;
     let p = w
-        .patient(Some("+254712345678"), Some("a@example.org"), &["device-token-1"], |_| {})
+        .patient(
+            Some("+254712345678"),
+            Some("a@example.org"),
+            &["device-token-1"],
+            |_| {},
+        )
         .await;
     let n = w.message(&p).await.unwrap();
     assert_eq!(n.channel, "push", "push comes first");
@@ -256,8 +278,14 @@ async fn fcm_receives_the_message_with_an_issued_token(db: &TestDb) {
 
     let grants = server.grants.lock().unwrap().clone();
     assert_eq!(grants.len(), 1);
-    assert_eq!(grants[0]["iss"], "carebook@carebook-test.iam.gserviceaccount.com");
-    assert_eq!(grants[0]["scope"], "https://www.googleapis.com/auth/firebase.messaging");
+    assert_eq!(
+        grants[0]["iss"],
+        "carebook@carebook-test.iam.gserviceaccount.com"
+    );
+    assert_eq!(
+        grants[0]["scope"],
+        "https://www.googleapis.com/auth/firebase.messaging"
+    );
     assert_eq!(grants[0]["aud"], server.token_uri());
     assert_eq!(grants[0]["iat"], w.clock.now().as_second());
     let got = server.received.lock().unwrap().clone();
@@ -267,7 +295,10 @@ async fn fcm_receives_the_message_with_an_issued_token(db: &TestDb) {
     let m = &got[0].body["message"];
     assert_eq!(m["token"], "device-token-1");
     assert_eq!(m["notification"]["title"], "Appointment reminder");
-    assert_eq!(m["notification"]["body"], "Your appointment at Westlands is tomorrow at 10:00.");
+    assert_eq!(
+        m["notification"]["body"],
+        "Your appointment at Westlands is tomorrow at 10:00."
+    );
     assert_eq!(m["data"]["notification_id"], n.id.to_string());
     assert_eq!(m["data"]["type"], "reminder_24h");
 
@@ -288,7 +319,10 @@ async fn fcm_receives_the_message_with_an_issued_token(db: &TestDb) {
         key: format!("news:{}", p.id),
     };
     let mut tx = w.store.write().await.unwrap();
-    notify_patient(tx.as_mut(), &other, w.clock.now()).await.unwrap().unwrap();
+    notify_patient(tx.as_mut(), &other, w.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
     tx.append_audit(&AuditRecord::new("test.notify", "test", w.clock.now()))
         .await
         .unwrap();
@@ -315,7 +349,12 @@ async fn an_unregistered_token_is_deactivated_and_fails_fast(db: &TestDb) {
     let t = &w.tokens(&p).await[0];
     assert!(!t.is_active);
     assert_eq!(t.deactivated_at, Some(w.clock.now()));
-    assert!(t.deactivation_reason.as_deref().unwrap().contains("UNREGISTERED"));
+    assert!(
+        t.deactivation_reason
+            .as_deref()
+            .unwrap()
+            .contains("UNREGISTERED")
+    );
     // Nothing is tried again, and the next message no longer counts on push.
     w.clock.advance(SignedDuration::from_hours(2));
     assert_eq!(r.run_batch().await.unwrap().claimed, 0);
@@ -331,7 +370,10 @@ async fn an_unregistered_token_is_deactivated_and_fails_fast(db: &TestDb) {
         key: format!("again:{}", p.id),
     };
     let mut tx = w.store.write().await.unwrap();
-    let next = notify_patient(tx.as_mut(), &again, w.clock.now()).await.unwrap().unwrap();
+    let next = notify_patient(tx.as_mut(), &again, w.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(next.channel, "sms");
 }
 
@@ -356,12 +398,19 @@ async fn unavailable_is_retried_after_backoff(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(job.run_at, w.clock.now() + SignedDuration::from_secs(30));
-    assert_eq!(r.run_batch().await.unwrap().claimed, 0, "not before its backoff");
+    assert_eq!(
+        r.run_batch().await.unwrap().claimed,
+        0,
+        "not before its backoff"
+    );
     w.clock.advance(SignedDuration::from_secs(30));
     assert_eq!(r.run_batch().await.unwrap().succeeded, 1);
     assert_eq!(server.received.lock().unwrap().len(), 2);
     assert_eq!(w.notification(n.id).await.status, "sent");
-    assert!(w.tokens(&p).await[0].is_active, "a 503 says nothing of the token");
+    assert!(
+        w.tokens(&p).await[0].is_active,
+        "a 503 says nothing of the token"
+    );
 }
 
 async fn the_webhook_is_signed_and_keyed(db: &TestDb) {
@@ -375,7 +424,9 @@ async fn the_webhook_is_signed_and_keyed(db: &TestDb) {
     };
     let p = w.patient(Some("+254712345678"), None, &[], |_| {}).await;
     let n = w.message(&p).await.unwrap();
-    let gone = w.patient(Some("+254799999999"), None, &["gone-device"], |_| {}).await;
+    let gone = w
+        .patient(Some("+254799999999"), None, &["gone-device"], |_| {})
+        .await;
     let g = w.message(&gone).await.unwrap();
     let r = w.runner(transports);
     let report = r.run_batch().await.unwrap();
@@ -386,10 +437,19 @@ async fn the_webhook_is_signed_and_keyed(db: &TestDb) {
     let sig = sms.signature.as_deref().unwrap();
     let now = w.clock.now().as_second();
     assert!(verify(SECRET.as_bytes(), sig, &sms.body, now), "{sig}");
-    assert!(!verify(SECRET.as_bytes(), sig, b"{\"to\":\"+1\"}", now), "a changed body fails");
+    assert!(
+        !verify(SECRET.as_bytes(), sig, b"{\"to\":\"+1\"}", now),
+        "a changed body fails"
+    );
     assert!(!verify(b"not-the-secret-at-all", sig, &sms.body, now));
-    assert!(!verify(SECRET.as_bytes(), sig, &sms.body, now + 3600), "a replay fails");
-    assert_eq!(sms.idempotency_key.as_deref(), Some(n.idempotency_key.as_str()));
+    assert!(
+        !verify(SECRET.as_bytes(), sig, &sms.body, now + 3600),
+        "a replay fails"
+    );
+    assert_eq!(
+        sms.idempotency_key.as_deref(),
+        Some(n.idempotency_key.as_str())
+    );
     let v = sms.json();
     assert_eq!(v["to"], "+254712345678");
     assert_eq!(v["type"], "reminder_24h");
@@ -402,16 +462,24 @@ async fn the_webhook_is_signed_and_keyed(db: &TestDb) {
 async fn the_fallback_order_picks_the_channel(db: &TestDb) {
     let w = World::new(db).await;
     let all = w
-        .patient(Some("+254711111111"), Some("all@example.org"), &["d-all"], |_| {})
+        .patient(
+            Some("+254711111111"),
+            Some("all@example.org"),
+            &["d-all"],
+            |_| {},
+        )
         .await;
     let phone_email = w
         .patient(Some("+254722222222"), Some("pe@example.org"), &[], |_| {})
         .await;
     let email_only = w.patient(None, Some("e@example.org"), &[], |_| {}).await;
     let no_push = w
-        .patient(Some("+254733333333"), Some("np@example.org"), &["d-np"], |p| {
-            p.channel_opt_outs.push = true
-        })
+        .patient(
+            Some("+254733333333"),
+            Some("np@example.org"),
+            &["d-np"],
+            |p| p.channel_opt_outs.push = true,
+        )
         .await;
     let channel = async |p: &Patient| w.message(p).await.unwrap().channel;
     assert_eq!(channel(&all).await, "push");
@@ -422,18 +490,32 @@ async fn the_fallback_order_picks_the_channel(db: &TestDb) {
     // The clinic prefers email, then in-app.
     let mut s = carebook_store::channels::NotificationSettings::defaults(w.clinic.id);
     s.channel_order = vec![Channel::Email, Channel::InApp];
-    w.write(async move |tx| tx.save_notification_settings(&s, TestClock::new().now()).await.unwrap())
-        .await;
+    w.write(async move |tx| {
+        tx.save_notification_settings(&s, TestClock::new().now())
+            .await
+            .unwrap()
+    })
+    .await;
     let both = w
-        .patient(Some("+254744444444"), Some("b@example.org"), &["d-b"], |_| {})
+        .patient(
+            Some("+254744444444"),
+            Some("b@example.org"),
+            &["d-b"],
+            |_| {},
+        )
         .await;
     assert_eq!(channel(&both).await, "email");
-    let app_only = w.patient(Some("+254755555555"), None, &["d-app"], |_| {}).await;
+    let app_only = w
+        .patient(Some("+254755555555"), None, &["d-app"], |_| {})
+        .await;
     let n = w.message(&app_only).await.unwrap();
     assert_eq!((n.channel.as_str(), n.status.as_str()), ("in_app", "sent"));
     let sms_only = w.patient(Some("+254766666666"), None, &[], |_| {}).await;
     let n = w.message(&sms_only).await.unwrap();
-    assert_eq!((n.channel.as_str(), n.status.as_str()), ("email", "skipped"));
+    assert_eq!(
+        (n.channel.as_str(), n.status.as_str()),
+        ("email", "skipped")
+    );
 }
 
 async fn opted_out_patients_are_skipped_and_nothing_is_sent(db: &TestDb) {
@@ -441,12 +523,17 @@ async fn opted_out_patients_are_skipped_and_nothing_is_sent(db: &TestDb) {
     let sms = twilio_server(&[]).await;
     let push = fcm_server(&[]).await;
     let everything = w
-        .patient(Some("+254711111111"), Some("x@example.org"), &["d-x"], |p| {
-            p.notification_opt_out = true
-        })
+        .patient(
+            Some("+254711111111"),
+            Some("x@example.org"),
+            &["d-x"],
+            |p| p.notification_opt_out = true,
+        )
         .await;
     let no_sms = w
-        .patient(Some("+254722222222"), None, &[], |p| p.channel_opt_outs.sms = true)
+        .patient(Some("+254722222222"), None, &[], |p| {
+            p.channel_opt_outs.sms = true
+        })
         .await;
     let a = w.message(&everything).await.unwrap();
     let b = w.message(&no_sms).await.unwrap();
@@ -459,7 +546,11 @@ async fn opted_out_patients_are_skipped_and_nothing_is_sent(db: &TestDb) {
         ..Transports::log()
     };
     let r = w.runner(transports);
-    assert_eq!(r.run_batch().await.unwrap().claimed, 0, "a skipped message has no job");
+    assert_eq!(
+        r.run_batch().await.unwrap().claimed,
+        0,
+        "a skipped message has no job"
+    );
     assert!(sms.received.lock().unwrap().is_empty());
     assert!(push.received.lock().unwrap().is_empty());
     assert!(push.grants.lock().unwrap().is_empty());

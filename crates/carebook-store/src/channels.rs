@@ -137,8 +137,10 @@ pub trait ChannelTx: Send {
     ) -> StoreResult<Vec<Notification>>;
     /// The first message whose idempotency key starts with `prefix`: one logical message
     /// (a reminder) is one row whichever channel it went by.
-    async fn notification_by_key_prefix(&mut self, prefix: &str)
-    -> StoreResult<Option<Notification>>;
+    async fn notification_by_key_prefix(
+        &mut self,
+        prefix: &str,
+    ) -> StoreResult<Option<Notification>>;
     /// Delivered in-app and push messages of the inbox, newest first.
     async fn inbox(
         &mut self,

@@ -66,8 +66,16 @@ fn required<'a>(v: &'a Option<String>, name: &str, provider: &str) -> Result<&'a
 }
 
 fn webhook(settings: &Settings, clock: &JobClock) -> Result<Arc<carebook_jobs::webhook::Webhook>> {
-    let url = required(&settings.webhook_url, "webhook_url", "the webhook transport")?;
-    let secret = required(&settings.webhook_secret, "webhook_secret", "the webhook transport")?;
+    let url = required(
+        &settings.webhook_url,
+        "webhook_url",
+        "the webhook transport",
+    )?;
+    let secret = required(
+        &settings.webhook_secret,
+        "webhook_secret",
+        "the webhook transport",
+    )?;
     Ok(Arc::new(
         carebook_jobs::webhook::Webhook::new(url, secret, clock.clone())
             .map_err(|e| anyhow::anyhow!("webhook: {e}"))?,
@@ -75,7 +83,10 @@ fn webhook(settings: &Settings, clock: &JobClock) -> Result<Arc<carebook_jobs::w
 }
 
 /// The transport of every channel, as the settings ask; the log for those not configured.
-pub fn transports(settings: &Settings, clock: &JobClock) -> Result<carebook_jobs::notify::Transports> {
+pub fn transports(
+    settings: &Settings,
+    clock: &JobClock,
+) -> Result<carebook_jobs::notify::Transports> {
     use crate::settings::{PushProvider, SmsProvider};
     let mut t = carebook_jobs::notify::Transports::log();
     t.mail = mailer(settings)?;
@@ -97,7 +108,10 @@ pub fn transports(settings: &Settings, clock: &JobClock) -> Result<carebook_jobs
         PushProvider::Webhook => webhook(settings, clock)?,
         PushProvider::Fcm => {
             let project = settings.fcm_project_id.clone().unwrap_or_default();
-            let fcm = match (&settings.fcm_service_account_file, &settings.fcm_access_token) {
+            let fcm = match (
+                &settings.fcm_service_account_file,
+                &settings.fcm_access_token,
+            ) {
                 (Some(file), _) => {
                     let json = std::fs::read_to_string(file)
                         .with_context(|| format!("reading {}", file.display()))?;
@@ -110,12 +124,14 @@ pub fn transports(settings: &Settings, clock: &JobClock) -> Result<carebook_jobs
                         clock.clone(),
                     )
                 }
-                (None, Some(token)) if !token.is_empty() => carebook_jobs::push::FcmPush::with_token(
-                    &settings.fcm_base_url,
-                    &project,
-                    token,
-                    clock.clone(),
-                ),
+                (None, Some(token)) if !token.is_empty() => {
+                    carebook_jobs::push::FcmPush::with_token(
+                        &settings.fcm_base_url,
+                        &project,
+                        token,
+                        clock.clone(),
+                    )
+                }
                 _ => anyhow::bail!("fcm needs fcm_service_account_file or fcm_access_token"),
             }
             .map_err(|e| anyhow::anyhow!("fcm: {e}"))?;

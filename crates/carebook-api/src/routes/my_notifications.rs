@@ -160,8 +160,8 @@ async fn remove_token(
     if !tx.delete_push_token(p.user_id, id).await? {
         return Err(ApiError::not_found("push token"));
     }
-    let change =
-        Change::new("push_token.remove", "push_token", Some(id)).old(&PushTokenView::from(&existing));
+    let change = Change::new("push_token.remove", "push_token", Some(id))
+        .old(&PushTokenView::from(&existing));
     tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -229,10 +229,7 @@ pub struct UnreadCount {
 
 /// How many of my messages are unread (for a badge).
 #[utoipa::path(get, path = "/api/v1/me/notifications/unread-count", tag = "me", responses((status = 200, body = UnreadCount)))]
-async fn unread_count(
-    State(state): State<AppState>,
-    p: Principal,
-) -> ApiResult<Json<UnreadCount>> {
+async fn unread_count(State(state): State<AppState>, p: Principal) -> ApiResult<Json<UnreadCount>> {
     let mut tx = state.store.read().await?;
     let inbox = inbox_of(tx.as_mut(), &p).await?;
     Ok(Json(UnreadCount {
@@ -279,10 +276,7 @@ pub struct MarkedRead {
 
 /// Mark all my messages read.
 #[utoipa::path(post, path = "/api/v1/me/notifications/read-all", tag = "me", responses((status = 200, body = MarkedRead)))]
-async fn mark_all_read(
-    State(state): State<AppState>,
-    p: Principal,
-) -> ApiResult<Json<MarkedRead>> {
+async fn mark_all_read(State(state): State<AppState>, p: Principal) -> ApiResult<Json<MarkedRead>> {
     let mut tx = state.store.write().await?;
     let inbox = inbox_of(tx.as_mut(), &p).await?;
     let marked = tx.mark_all_read(inbox, state.now()).await?;

@@ -59,10 +59,12 @@ async fn drain(r: &Runner) {
     }
 }
 
+/// A patient the clinic reaches by email only (no phone, no device), so reminders go by email.
 async fn patient_with(app: &TestApp, email: &str, language: &str, opt_out: bool) -> Patient {
     let p = app.patient_at(app.clinic.id, None).await;
     let p = Patient {
         email: Some(email.into()),
+        phone: None,
         preferred_language: language.into(),
         notification_opt_out: opt_out,
         channel_opt_outs: Default::default(),
