@@ -556,7 +556,48 @@ async fn opted_out_patients_are_skipped_and_nothing_is_sent(db: &TestDb) {
     assert!(push.grants.lock().unwrap().is_empty());
 }
 
+async fn the_clinic_sends_email_as_itself(db: &TestDb) {
+    let w = World::new(db).await;
+    let smtp = carebook_jobs::testing::smtp_sink(&[]).await;
+    let mut s = carebook_store::channels::NotificationSettings::defaults(w.clinic.id);
+    s.email_from = Some("Westlands Clinic <desk@westlands.example>".into());
+    w.write(async move |tx| {
+        tx.save_notification_settings(&s, TestClock::new().now())
+            .await
+            .unwrap()
+    })
+    .await;
+    let p = w
+        .patient(None, Some("wanjiru@example.org"), &[], |_| {})
+        .await;
+    let n = w.message(&p).await.unwrap();
+    assert_eq!(n.channel, "email");
+    let mailer = carebook_jobs::notify::SmtpMailer::new(
+        &format!("smtp://{}", smtp.addr),
+        "Carebook <no-reply@carebook.test>",
+    )
+    .unwrap();
+    let r = w.runner(Transports {
+        mail: Arc::new(mailer),
+        ..Transports::log()
+    });
+    assert_eq!(r.run_batch().await.unwrap().succeeded, 1);
+    let got = smtp.received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0]
+            .data
+            .contains("From: \"Westlands Clinic\" <desk@westlands.example>")
+            || got[0]
+                .data
+                .contains("From: Westlands Clinic <desk@westlands.example>"),
+        "{}",
+        got[0].data
+    );
+}
+
 both_backends! {
+    clinic_sender => the_clinic_sends_email_as_itself,
     twilio_form => twilio_receives_the_form_with_basic_auth,
     twilio_invalid_number => an_invalid_number_fails_for_good,
     fcm_send => fcm_receives_the_message_with_an_issued_token,

@@ -241,3 +241,86 @@ pub async fn worker(settings: Settings, shutdown: watch::Receiver<bool>) -> Resu
     store.close().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::settings::{PushProvider, SmsProvider};
+    use carebook_jobs::push::Push;
+    use carebook_jobs::sms::Sms;
+
+    fn clock() -> JobClock {
+        Arc::new(|| "2026-12-01T09:00:00Z".parse().unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_settings_choose_the_providers() {
+        let twilio = carebook_jobs::testing::twilio_server(&[]).await;
+        let fcm = carebook_jobs::testing::fcm_server(&[]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let account = dir.path().join("service-account.json");
+        std::fs::write(&account, fcm.service_account_json("carebook-prod")).unwrap();
+        let settings = Settings {
+            sms_provider: SmsProvider::Twilio,
+            twilio_base_url: twilio.base_url(),
+            twilio_account_sid: Some("ACwired".into()),
+            twilio_auth_token: Some("wired-token".into()),
+            sms_from: Some("+15005550006".into()),
+            push_provider: PushProvider::Fcm,
+            fcm_base_url: fcm.base_url(),
+            fcm_service_account_file: Some(account),
+            ..Settings::default()
+        };
+        let t = transports(&settings, &clock()).unwrap();
+        let sms = Sms {
+            to: "+254712345678".into(),
+            body: "hello".into(),
+            key: "k".into(),
+            id: uuid::Uuid::nil(),
+            kind: "general".into(),
+        };
+        t.sms.send(&sms).await.unwrap();
+        assert_eq!(
+            twilio.received.lock().unwrap()[0].auth.as_deref(),
+            Some("ACwired:wired-token")
+        );
+        let push = Push {
+            token: "device".into(),
+            title: "t".into(),
+            body: "b".into(),
+            data: Default::default(),
+            key: "k".into(),
+        };
+        t.push.send(&push).await.unwrap();
+        let got = fcm.received.lock().unwrap().clone();
+        assert_eq!(got[0].path, "/v1/projects/carebook-prod/messages:send");
+    }
+
+    #[test]
+    fn missing_provider_settings_are_named() {
+        let twilio = Settings {
+            sms_provider: SmsProvider::Twilio,
+            ..Settings::default()
+        };
+        let e = transports(&twilio, &clock()).err().unwrap().to_string();
+        assert!(e.contains("twilio_account_sid"), "{e}");
+        let hook = Settings {
+            push_provider: PushProvider::Webhook,
+            webhook_url: Some("https://hooks.clinic.example/carebook".into()),
+            webhook_secret: Some("short".into()),
+            ..Settings::default()
+        };
+        let e = transports(&hook, &clock()).err().unwrap().to_string();
+        assert!(e.contains("16"), "{e}");
+        let fcm = Settings {
+            push_provider: PushProvider::Fcm,
+            fcm_project_id: Some("p".into()),
+            ..Settings::default()
+        };
+        let e = transports(&fcm, &clock()).err().unwrap().to_string();
+        assert!(e.contains("fcm_service_account_file"), "{e}");
+        assert!(transports(&Settings::default(), &clock()).is_ok());
+    }
+}
