@@ -375,6 +375,62 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/me/waitlist/{id}/cancel",
         needs(P::AppointmentsOwn),
     ),
+    // Notifications: history, preferences, settings, devices and the inbox.
+    route(
+        Method::GET,
+        "/api/v1/patients/{id}/notifications",
+        needs(P::NotificationsRead),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/appointments/{id}/notifications",
+        needs(P::NotificationsRead),
+    ),
+    route(
+        Method::PATCH,
+        "/api/v1/patients/{id}/notification-preferences",
+        needs(P::NotificationsManage),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/me/notification-preferences",
+        needs(P::NotificationsOwn),
+    ),
+    route(
+        Method::PATCH,
+        "/api/v1/me/notification-preferences",
+        needs(P::NotificationsOwn),
+    ),
+    route(
+        Method::GET,
+        "/api/v1/clinics/{id}/notification-settings",
+        needs(P::ClinicsRead),
+    ),
+    route(
+        Method::PATCH,
+        "/api/v1/clinics/{id}/notification-settings",
+        needs(P::ClinicsUpdate),
+    ),
+    route(Method::GET, "/api/v1/me/push-tokens", SIGNED_IN),
+    route(Method::POST, "/api/v1/me/push-tokens", SIGNED_IN),
+    route(Method::DELETE, "/api/v1/me/push-tokens/{id}", SIGNED_IN),
+    route(Method::GET, "/api/v1/me/notifications", SIGNED_IN),
+    route(
+        Method::GET,
+        "/api/v1/me/notifications/unread-count",
+        SIGNED_IN,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/me/notifications/{id}/read",
+        SIGNED_IN,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/me/notifications/{id}/unread",
+        SIGNED_IN,
+    ),
+    route(Method::POST, "/api/v1/me/notifications/read-all", SIGNED_IN),
     // The background queue.
     route(Method::GET, "/api/v1/jobs/dead", needs(P::JobsManage)),
     route(

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod fields;
 pub mod meta;
 pub mod metrics;
+pub mod notification_views;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;

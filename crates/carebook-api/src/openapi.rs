@@ -17,7 +17,12 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         description = "Clinic platform server: identity, roles, clinics, scheduling and a tamper-evident audit trail.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable `code`; see docs/api-errors.md. Lists are paginated with `limit` and `cursor` (`next_cursor` of the previous page).",
         license(name = "AGPL-3.0-or-later")
     ),
-    components(schemas(ErrorBody, ErrorObject)),
+    components(schemas(
+        ErrorBody,
+        ErrorObject,
+        crate::notification_views::NotificationStatus,
+        crate::notification_views::NotificationType
+    )),
     tags(
         (name = "auth", description = "Sign in, tokens, registration, password reset, email verification"),
         (name = "me", description = "The signed-in account"),
@@ -31,6 +36,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         (name = "scheduling", description = "Slot search"),
         (name = "patients", description = "Patients at the front desk"),
         (name = "appointments", description = "Booking, the appointment lifecycle, day sheets and agendas"),
+        (name = "notifications", description = "Notification history, patients' preferences and how clinics' messages go out"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -20,10 +20,9 @@ use carebook_domain::waitlist::{
     EntryStatus, OfferFacts, OfferStatus, assigned_message, estimated_wait, offer_expiry,
     offer_message,
 };
+use carebook_jobs::channels::{PatientMessage, notify_patient};
 use carebook_jobs::queue::{Clock, Failure, Handler};
-use carebook_jobs::waitlist::{
-    FreedSlot, PatientMessage, language_of, release_offer, tell_patient,
-};
+use carebook_jobs::waitlist::{FreedSlot, language_of, release_offer};
 use carebook_store::jobs::Job;
 use carebook_store::models::Patient;
 use carebook_store::scheduling::Appointment;
@@ -177,12 +176,12 @@ pub async fn offer_one(
         carebook_jobs::waitlist::schedule_expiry(tx.as_mut(), &offer, now).await?;
         let facts = facts(terms, &patient, &candidate.name, start, until);
         let (subject, body) = offer_message(language_of(&patient), &facts);
-        tell_patient(
+        notify_patient(
             tx.as_mut(),
-            PatientMessage {
+            &PatientMessage {
                 clinic_id: entry.clinic_id,
-                patient: &patient,
-                kind: "waitlist_offer",
+                patient_id: patient.id,
+                kind: "waitlist_offer".into(),
                 subject,
                 body,
                 appointment_id: Some(hold.appointment.id),
@@ -403,12 +402,12 @@ async fn tell_assigned(
         .unwrap_or_default();
     let f = facts(&terms, &patient, &provider, a.start_at, a.start_at);
     let (subject, body) = assigned_message(language_of(&patient), &f);
-    tell_patient(
+    notify_patient(
         tx,
-        PatientMessage {
+        &PatientMessage {
             clinic_id: entry.clinic_id,
-            patient: &patient,
-            kind: "waitlist_assigned",
+            patient_id: patient.id,
+            kind: "waitlist_assigned".into(),
             subject,
             body,
             appointment_id: Some(a.id),

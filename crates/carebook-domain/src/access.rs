@@ -151,6 +151,9 @@ permissions! {
     JobsManage = "jobs.manage": "See dead background jobs and queue them again",
     WaitlistRead = "waitlist.read": "Read the clinic's waitlist",
     WaitlistManage = "waitlist.manage": "Add to the waitlist, reorder it, assign and withdraw offers",
+    NotificationsRead = "notifications.read": "Read the notification history of patients and appointments",
+    NotificationsManage = "notifications.manage": "Set patients' notification opt-outs and language",
+    NotificationsOwn = "notifications.own": "A patient's own notification opt-outs and language",
 }
 
 impl fmt::Display for Permission {
@@ -201,6 +204,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             AppointmentsUpdate,
             WaitlistRead,
             WaitlistManage,
+            NotificationsRead,
+            NotificationsManage,
         ],
         Role::Moderator => &[UsersRead, RolesRead, ClinicsRead, CatalogRead],
         Role::Support => &[
@@ -227,6 +232,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             AppointmentsUpdate,
             WaitlistRead,
             WaitlistManage,
+            NotificationsRead,
+            NotificationsManage,
         ],
         Role::Provider => &[
             ClinicsRead,
@@ -242,7 +249,13 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             WaitlistRead,
         ],
         Role::Pharmacist => &[ClinicsRead, CatalogRead],
-        Role::Patient => &[ClinicsRead, CatalogRead, SlotsRead, AppointmentsOwn],
+        Role::Patient => &[
+            ClinicsRead,
+            CatalogRead,
+            SlotsRead,
+            AppointmentsOwn,
+            NotificationsOwn,
+        ],
         Role::FamilyMember => &[ClinicsRead, CatalogRead, SlotsRead],
     }
 }
@@ -278,6 +291,8 @@ const SUPER_ADMIN: &[Permission] = {
         JobsManage,
         WaitlistRead,
         WaitlistManage,
+        NotificationsRead,
+        NotificationsManage,
     ]
 };
 
@@ -316,7 +331,10 @@ impl Permission {
     /// Permissions over the holder's own records (a patient's own appointments): they grant
     /// nothing over anyone else, so they do not count when comparing how powerful roles are.
     pub fn is_self_service(self) -> bool {
-        matches!(self, Permission::AppointmentsOwn)
+        matches!(
+            self,
+            Permission::AppointmentsOwn | Permission::NotificationsOwn
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod channels;
 pub mod identity;
 pub mod lockout;
 pub mod reminders;

@@ -13,12 +13,18 @@
 //! Handlers for the queue (notification delivery, reminders, waitlist offers) register with
 //! the runner.
 
+pub mod channels;
 pub mod notify;
+pub mod push;
 pub mod queue;
 pub mod reminders;
+pub mod sms;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+mod testing_http;
 pub mod waitlist;
+pub mod webhook;
 
 use carebook_domain::audit::AuditRecord;
 use carebook_store::{Store, StoreResult};

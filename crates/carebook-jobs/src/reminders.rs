@@ -6,8 +6,9 @@
 //! time's; cancelling cancels them. When a reminder job runs it looks again: an appointment no
 //! longer booked, moved, or whose reminder is now too late is left alone. Otherwise it writes
 //! the message (in the patient's language, on the clinic's clock) to the outbox under a key of
-//! its own, so one reminder is one message per channel however often the job runs; a patient
-//! who opted out gets the row as `skipped` and nothing is sent.
+//! its own, so one reminder is one message however often the job runs. The channel is the
+//! clinic's first that the patient has and did not opt out of ([`crate::channels`]); a
+//! patient who opted out gets the row as `skipped` and nothing is sent.
 
 use crate::queue::{Clock, Failure, Handler};
 use async_trait::async_trait;
@@ -17,7 +18,6 @@ use carebook_domain::reminders::{
 };
 use carebook_domain::schedule::lifecycle::AppointmentStatus;
 use carebook_store::jobs::{Job, NewJob};
-use carebook_store::models::Notification;
 use carebook_store::scheduling::{Appointment, BookingSettings};
 use carebook_store::{Store, StoreError, StoreResult, StoreTx};
 use jiff::tz::TimeZone;
@@ -157,48 +157,29 @@ impl Handler for SendReminder {
                 video: a.mode == "video",
             },
         );
-        let email = patient.email.clone().filter(|e| !e.is_empty());
-        let (status, error) = if patient.notification_opt_out {
-            ("skipped", Some("the patient opted out of notifications"))
-        } else if email.is_none() {
-            ("skipped", Some("the patient has no email address"))
-        } else {
-            ("pending", None)
-        };
-        let n = Notification {
-            id: Uuid::now_v7(),
-            clinic_id: Some(a.clinic_id),
-            recipient_user_id: patient.user_id,
-            recipient_patient_id: Some(patient.id),
-            channel: "email".into(),
+        let msg = crate::channels::PatientMessage {
+            clinic_id: a.clinic_id,
+            patient_id: patient.id,
             kind: kind.as_str().into(),
-            status: status.into(),
-            destination: email,
-            subject: Some(subject),
-            body_preview: body.chars().take(Notification::PREVIEW_CHARS).collect(),
+            subject,
             body,
             appointment_id: Some(a.id),
             waitlist_entry_id: None,
-            attempts: 0,
-            last_error: error.map(str::to_owned),
-            idempotency_key: format!("{}:email", job.idempotency_key),
-            created_at: now,
-            sent_at: None,
-            read_at: None,
+            key: job.idempotency_key.clone(),
         };
-        match tx.insert_notification(&n).await {
-            Ok(()) => {}
+        let n = match crate::channels::notify_patient(tx.as_mut(), &msg, now).await {
+            Ok(Some(n)) => n,
             // Written by an earlier run of this job: it is done.
-            Err(StoreError::Conflict(_)) => return Ok(()),
+            Ok(None) | Err(StoreError::Conflict(_)) => return Ok(()),
             Err(e) => return Err(transient(e)),
-        }
+        };
         let record = crate::system_record(
             now,
             "notification.reminder",
             "appointment",
             Some(a.id.to_string()),
             Some(a.clinic_id),
-            json!({"notification_id": n.id, "type": n.kind, "status": n.status}),
+            json!({"notification_id": n.id, "type": n.kind, "channel": n.channel, "status": n.status}),
         );
         tx.append_audit(&record).await.map_err(transient)?;
         tx.commit().await.map_err(transient)

@@ -1,5 +1,8 @@
 //! Test servers that speak the real protocols, for this crate's and the binary's tests:
-//! [`smtp_sink`] accepts mail on 127.0.0.1 and keeps what it received.
+//! [`smtp_sink`] accepts mail on 127.0.0.1 and keeps what it received; [`twilio_server`],
+//! [`fcm_server`] and [`webhook_receiver`] are HTTP servers in the wire formats of Twilio's
+//! Messages API, FCM HTTP v1 (with an OAuth 2 token endpoint that checks the service
+//! account's signed assertion) and Carebook's signed webhook.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -96,3 +99,5 @@ pub async fn slow_smtp_sink(refuse: &'static [&'static str], delay: std::time::D
     });
     Sink { addr, received }
 }
+
+pub use crate::testing_http::*;

@@ -13,7 +13,6 @@ use async_trait::async_trait;
 use carebook_domain::Language;
 use carebook_domain::waitlist::{EntryStatus, OfferStatus};
 use carebook_store::jobs::{Job, NewJob};
-use carebook_store::models::Notification;
 use carebook_store::waitlist::{EntryTransition, WaitlistEntry, WaitlistOffer};
 use carebook_store::{Store, StoreError, StoreResult, StoreTx};
 use jiff::tz::TimeZone;
@@ -293,62 +292,7 @@ pub async fn expire_entries(store: &Store, now: Timestamp) -> StoreResult<usize>
     Ok(expired)
 }
 
-/// A message about a waitlist entry to its patient.
-pub struct PatientMessage<'a> {
-    pub clinic_id: Uuid,
-    pub patient: &'a carebook_store::models::Patient,
-    pub kind: &'a str,
-    pub subject: String,
-    pub body: String,
-    pub appointment_id: Option<Uuid>,
-    pub waitlist_entry_id: Option<Uuid>,
-    /// Unique per message: one offer is one message.
-    pub key: String,
-}
-
 /// The patient's language, for the message templates.
 pub fn language_of(p: &carebook_store::models::Patient) -> Language {
     Language::parse(&p.preferred_language).unwrap_or_default()
-}
-
-/// Writes the message to the outbox in `tx` (its delivery job comes with it). A patient who
-/// opted out, or has no address, gets the row as `skipped`.
-pub async fn tell_patient(
-    tx: &mut dyn StoreTx,
-    m: PatientMessage<'_>,
-    now: Timestamp,
-) -> StoreResult<()> {
-    let email = m.patient.email.clone().filter(|e| !e.is_empty());
-    let (status, error) = if m.patient.notification_opt_out {
-        ("skipped", Some("the patient opted out of notifications"))
-    } else if email.is_none() {
-        ("skipped", Some("the patient has no email address"))
-    } else {
-        ("pending", None)
-    };
-    let n = Notification {
-        id: Uuid::now_v7(),
-        clinic_id: Some(m.clinic_id),
-        recipient_user_id: m.patient.user_id,
-        recipient_patient_id: Some(m.patient.id),
-        channel: "email".into(),
-        kind: m.kind.into(),
-        status: status.into(),
-        destination: email,
-        subject: Some(m.subject),
-        body_preview: m.body.chars().take(Notification::PREVIEW_CHARS).collect(),
-        body: m.body,
-        appointment_id: m.appointment_id,
-        waitlist_entry_id: m.waitlist_entry_id,
-        attempts: 0,
-        last_error: error.map(str::to_owned),
-        idempotency_key: format!("{}:email", m.key),
-        created_at: now,
-        sent_at: None,
-        read_at: None,
-    };
-    match tx.insert_notification(&n).await {
-        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-        Err(e) => Err(e),
-    }
 }

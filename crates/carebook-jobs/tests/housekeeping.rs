@@ -148,6 +148,7 @@ async fn releases_only_expired_payment_holds(db: &TestDb) {
         gender: None,
         preferred_language: "en".into(),
         notification_opt_out: false,
+        channel_opt_outs: Default::default(),
         is_active: true,
         created_at: now,
         updated_at: now,

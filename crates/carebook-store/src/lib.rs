@@ -2,6 +2,8 @@
 //! PostgreSQL for production and an embedded SQLite file as the zero-setup default. The
 //! backend is chosen once, from the database URL's scheme.
 
+pub mod channels;
+mod channels_sql;
 mod error;
 pub mod jobs;
 mod jobs_sql;
@@ -20,6 +22,7 @@ mod verify;
 pub mod waitlist;
 mod waitlist_sql;
 
+pub use channels::ChannelTx;
 pub use error::{StoreError, StoreResult};
 pub use jobs::QueueTx;
 pub use schedule_tx::ScheduleTx;

@@ -163,9 +163,19 @@ pub struct Patient {
     pub gender: Option<String>,
     pub preferred_language: String,
     pub notification_opt_out: bool,
+    /// Channels the patient turned off one by one (`notification_opt_out` turns off all).
+    pub channel_opt_outs: ChannelOptOuts,
     pub is_active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// A patient's per-channel opt-outs (migration 0007).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ChannelOptOuts {
+    pub email: bool,
+    pub sms: bool,
+    pub push: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: `timestamptz` times, row locks with `FOR UPDATE`, and an advisory
 //! transaction lock that serialises appends to the audit hash chain.
 
+use crate::channels_sql::impl_channel_tx;
 use crate::error::{StoreError, StoreResult};
 use crate::jobs_sql::impl_queue_tx;
 use crate::models::*;
@@ -127,3 +128,4 @@ macro_rules! skip_locked {
 
 impl_queue_tx!(PgTx);
 impl_waitlist_tx!(PgTx, for_update = " FOR UPDATE");
+impl_channel_tx!(PgTx);

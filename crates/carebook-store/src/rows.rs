@@ -117,6 +117,11 @@ pub(crate) fn patient<R: RowExt>(r: &R) -> StoreResult<Patient> {
         gender: r.opt_text("gender")?,
         preferred_language: r.text("preferred_language")?,
         notification_opt_out: r.flag("notification_opt_out")?,
+        channel_opt_outs: ChannelOptOuts {
+            email: r.flag("email_opt_out")?,
+            sms: r.flag("sms_opt_out")?,
+            push: r.flag("push_opt_out")?,
+        },
         is_active: r.flag("is_active")?,
         created_at: r.ts("created_at")?,
         updated_at: r.ts("updated_at")?,

@@ -523,8 +523,8 @@ macro_rules! impl_schedule_tx {
             async fn update_patient(&mut self, p: &Patient) -> StoreResult<()> {
                 let done = sqlx::query(
                     "UPDATE patients SET name = $1, email = $2, phone = $3, date_of_birth = $4, gender = $5, \
-                     preferred_language = $6, notification_opt_out = $7, is_active = $8, updated_at = $9 \
-                     WHERE id = $10",
+                     preferred_language = $6, notification_opt_out = $7, is_active = $8, updated_at = $9, \
+                     email_opt_out = $11, sms_opt_out = $12, push_opt_out = $13 WHERE id = $10",
                 )
                 .bind(&p.name)
                 .bind(&p.email)
@@ -536,6 +536,12 @@ macro_rules! impl_schedule_tx {
                 .bind(p.is_active)
                 .bind(enc_ts(p.updated_at))
                 .bind(p.id)
+                .bind(p.channel_opt_outs.email)
+                .bind(p.channel_opt_outs.sms)
+                .bind(p.channel_opt_outs.push)
+                .bind(p.channel_opt_outs.email)
+                .bind(p.channel_opt_outs.sms)
+                .bind(p.channel_opt_outs.push)
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;

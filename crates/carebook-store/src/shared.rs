@@ -290,8 +290,9 @@ macro_rules! impl_store_tx {
             async fn insert_patient(&mut self, p: &Patient) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO patients (id, user_id, name, email, phone, date_of_birth, gender, \
-                     preferred_language, notification_opt_out, is_active, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     preferred_language, notification_opt_out, is_active, created_at, updated_at, \
+                     email_opt_out, sms_opt_out, push_opt_out) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(p.id)
                 .bind(p.user_id)
@@ -305,6 +306,9 @@ macro_rules! impl_store_tx {
                 .bind(p.is_active)
                 .bind(enc_ts(p.created_at))
                 .bind(enc_ts(p.updated_at))
+                .bind(p.channel_opt_outs.email)
+                .bind(p.channel_opt_outs.sms)
+                .bind(p.channel_opt_outs.push)
                 .execute(&mut *self.tx)
                 .await?;
                 self.wrote = true;

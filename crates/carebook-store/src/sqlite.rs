@@ -3,6 +3,7 @@
 //! there is exactly one writer at a time and a read-then-write never races another writer;
 //! that is also what serialises the audit hash chain.
 
+use crate::channels_sql::impl_channel_tx;
 use crate::error::{StoreError, StoreResult};
 use crate::jobs_sql::impl_queue_tx;
 use crate::models::*;
@@ -128,3 +129,4 @@ macro_rules! skip_locked {
 
 impl_queue_tx!(SqliteTx);
 impl_waitlist_tx!(SqliteTx, for_update = "");
+impl_channel_tx!(SqliteTx);

@@ -19,7 +19,9 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 #[async_trait]
-pub trait StoreTx: crate::ScheduleTx + crate::QueueTx + crate::WaitlistTx + Send {
+pub trait StoreTx:
+    crate::ScheduleTx + crate::QueueTx + crate::WaitlistTx + crate::ChannelTx + Send
+{
     // Users
     async fn insert_user(&mut self, user: &User) -> StoreResult<()>;
     async fn get_user(&mut self, id: Uuid) -> StoreResult<Option<User>>;

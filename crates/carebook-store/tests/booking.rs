@@ -76,6 +76,7 @@ async fn world(store: &Store, providers: usize, patients: usize) -> World {
             gender: None,
             preferred_language: "en".into(),
             notification_opt_out: false,
+            channel_opt_outs: Default::default(),
             is_active: true,
             created_at: now(),
             updated_at: now(),

@@ -487,6 +487,7 @@ async fn clinics_patients_and_the_outbox(db: &TestDb) {
         gender: None,
         preferred_language: "sw".into(),
         notification_opt_out: false,
+        channel_opt_outs: Default::default(),
         is_active: true,
         created_at: t0(),
         updated_at: t0(),

@@ -202,6 +202,7 @@ async fn seed(store: &Store) -> World {
             gender: None,
             preferred_language: "en".into(),
             notification_opt_out: false,
+            channel_opt_outs: Default::default(),
             is_active: true,
             created_at: now,
             updated_at: now,

@@ -442,6 +442,7 @@ pub async fn demo(store: &Store, show_progress: bool, now: Timestamp) -> Result<
                 gender: None,
                 preferred_language: (*lang).into(),
                 notification_opt_out: false,
+                channel_opt_outs: Default::default(),
                 is_active: true,
                 created_at: t,
                 updated_at: t,

@@ -59,13 +59,97 @@ fn mailer(settings: &Settings) -> Result<Arc<dyn carebook_jobs::notify::Mailer>>
     )
 }
 
+fn required<'a>(v: &'a Option<String>, name: &str, provider: &str) -> Result<&'a str> {
+    v.as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("{provider} needs {name}"))
+}
+
+fn webhook(settings: &Settings, clock: &JobClock) -> Result<Arc<carebook_jobs::webhook::Webhook>> {
+    let url = required(
+        &settings.webhook_url,
+        "webhook_url",
+        "the webhook transport",
+    )?;
+    let secret = required(
+        &settings.webhook_secret,
+        "webhook_secret",
+        "the webhook transport",
+    )?;
+    Ok(Arc::new(
+        carebook_jobs::webhook::Webhook::new(url, secret, clock.clone())
+            .map_err(|e| anyhow::anyhow!("webhook: {e}"))?,
+    ))
+}
+
+/// The transport of every channel, as the settings ask; the log for those not configured.
+pub fn transports(
+    settings: &Settings,
+    clock: &JobClock,
+) -> Result<carebook_jobs::notify::Transports> {
+    use crate::settings::{PushProvider, SmsProvider};
+    let mut t = carebook_jobs::notify::Transports::log();
+    t.mail = mailer(settings)?;
+    t.sms = match settings.sms_provider {
+        SmsProvider::Log => t.sms,
+        SmsProvider::Webhook => webhook(settings, clock)?,
+        SmsProvider::Twilio => Arc::new(
+            carebook_jobs::sms::TwilioSms::new(
+                &settings.twilio_base_url,
+                required(&settings.twilio_account_sid, "twilio_account_sid", "twilio")?,
+                required(&settings.twilio_auth_token, "twilio_auth_token", "twilio")?,
+                required(&settings.sms_from, "sms_from", "twilio")?,
+            )
+            .map_err(|e| anyhow::anyhow!("twilio: {e}"))?,
+        ),
+    };
+    t.push = match settings.push_provider {
+        PushProvider::Log => t.push,
+        PushProvider::Webhook => webhook(settings, clock)?,
+        PushProvider::Fcm => {
+            let project = settings.fcm_project_id.clone().unwrap_or_default();
+            let fcm = match (
+                &settings.fcm_service_account_file,
+                &settings.fcm_access_token,
+            ) {
+                (Some(file), _) => {
+                    let json = std::fs::read_to_string(file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let account = carebook_jobs::push::ServiceAccount::parse(&json)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    carebook_jobs::push::FcmPush::with_service_account(
+                        &settings.fcm_base_url,
+                        &project,
+                        account,
+                        clock.clone(),
+                    )
+                }
+                (None, Some(token)) if !token.is_empty() => {
+                    carebook_jobs::push::FcmPush::with_token(
+                        &settings.fcm_base_url,
+                        &project,
+                        token,
+                        clock.clone(),
+                    )
+                }
+                _ => anyhow::bail!("fcm needs fcm_service_account_file or fcm_access_token"),
+            }
+            .map_err(|e| anyhow::anyhow!("fcm: {e}"))?;
+            Arc::new(fcm)
+        }
+    };
+    Ok(t)
+}
+
+type JobClock = carebook_jobs::queue::Clock;
+
 fn worker_task(
     store: Store,
     settings: &Settings,
     shutdown: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>> {
-    let mailer = mailer(settings)?;
-    let clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync> = Arc::new(|| SystemClock.now());
+    let clock: JobClock = Arc::new(|| SystemClock.now());
+    let transports = transports(settings, &clock)?;
     let every = Duration::from_secs(settings.worker_interval_seconds.max(1));
     // Unique per process: it marks the jobs this worker holds.
     let name = format!(
@@ -75,7 +159,11 @@ fn worker_task(
     );
     let mut runner = carebook_jobs::queue::Runner::new(store.clone(), name, clock.clone());
     runner.lease = SignedDuration::from_secs(settings.worker_lease_seconds.clamp(1, 86_400) as i64);
-    let sender = carebook_jobs::notify::SendNotification::new(store.clone(), mailer, clock.clone());
+    let sender = carebook_jobs::notify::SendNotification::with_transports(
+        store.clone(),
+        transports,
+        clock.clone(),
+    );
     runner.register(carebook_store::jobs::SEND_NOTIFICATION, Arc::new(sender));
     let reminders = carebook_jobs::reminders::SendReminder::new(store.clone(), clock.clone());
     runner.register(carebook_jobs::reminders::SEND_REMINDER, Arc::new(reminders));
@@ -156,4 +244,87 @@ pub async fn worker(settings: Settings, shutdown: watch::Receiver<bool>) -> Resu
     worker_task(store.clone(), &settings, shutdown)?.await?;
     store.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::settings::{PushProvider, SmsProvider};
+    use carebook_jobs::push::Push;
+    use carebook_jobs::sms::Sms;
+
+    fn clock() -> JobClock {
+        Arc::new(|| "2026-12-01T09:00:00Z".parse().unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_settings_choose_the_providers() {
+        let twilio = carebook_jobs::testing::twilio_server(&[]).await;
+        let fcm = carebook_jobs::testing::fcm_server(&[]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let account = dir.path().join("service-account.json");
+        std::fs::write(&account, fcm.service_account_json("carebook-prod")).unwrap();
+        let settings = Settings {
+            sms_provider: SmsProvider::Twilio,
+            twilio_base_url: twilio.base_url(),
+            twilio_account_sid: Some("ACwired".into()),
+            twilio_auth_token: Some("wired-token".into()),
+            sms_from: Some("+15005550006".into()),
+            push_provider: PushProvider::Fcm,
+            fcm_base_url: fcm.base_url(),
+            fcm_service_account_file: Some(account),
+            ..Settings::default()
+        };
+        let t = transports(&settings, &clock()).unwrap();
+        let sms = Sms {
+            to: "+254712345678".into(),
+            body: "hello".into(),
+            key: "k".into(),
+            id: uuid::Uuid::nil(),
+            kind: "general".into(),
+        };
+        t.sms.send(&sms).await.unwrap();
+        assert_eq!(
+            twilio.received.lock().unwrap()[0].auth.as_deref(),
+            Some("ACwired:wired-token")
+        );
+        let push = Push {
+            token: "device".into(),
+            title: "t".into(),
+            body: "b".into(),
+            data: Default::default(),
+            key: "k".into(),
+        };
+        t.push.send(&push).await.unwrap();
+        let got = fcm.received.lock().unwrap().clone();
+        assert_eq!(got[0].path, "/v1/projects/carebook-prod/messages:send");
+    }
+
+    #[test]
+    fn missing_provider_settings_are_named() {
+        let twilio = Settings {
+            sms_provider: SmsProvider::Twilio,
+            ..Settings::default()
+        };
+        let e = transports(&twilio, &clock()).err().unwrap().to_string();
+        assert!(e.contains("twilio_account_sid"), "{e}");
+        let hook = Settings {
+            push_provider: PushProvider::Webhook,
+            webhook_url: Some("https://hooks.clinic.example/carebook".into()),
+            webhook_secret: Some("short".into()),
+            ..Settings::default()
+        };
+        let e = transports(&hook, &clock()).err().unwrap().to_string();
+        assert!(e.contains("16"), "{e}");
+        let fcm = Settings {
+            push_provider: PushProvider::Fcm,
+            fcm_project_id: Some("p".into()),
+            ..Settings::default()
+        };
+        let e = transports(&fcm, &clock()).err().unwrap().to_string();
+        assert!(e.contains("fcm_service_account_file"), "{e}");
+        assert!(transports(&Settings::default(), &clock()).is_ok());
+    }
 }

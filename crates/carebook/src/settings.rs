@@ -39,6 +39,44 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// Sender of the emails, e.g. `Carebook <no-reply@clinic.example>`.
     pub mail_from: String,
+    /// Where text messages go: the log, a Twilio-compatible API, or the webhook.
+    pub sms_provider: SmsProvider,
+    /// Base URL of the Twilio-compatible API.
+    pub twilio_base_url: String,
+    pub twilio_account_sid: Option<String>,
+    pub twilio_auth_token: Option<String>,
+    /// The sender number (E.164) or alphanumeric sender id of text messages.
+    pub sms_from: Option<String>,
+    /// Where push messages go: the log, FCM HTTP v1, or the webhook.
+    pub push_provider: PushProvider,
+    /// Base URL of the FCM HTTP v1 API.
+    pub fcm_base_url: String,
+    /// The Firebase project; default: the service account's `project_id`.
+    pub fcm_project_id: Option<String>,
+    /// A Google service account key file (JSON) to obtain access tokens with.
+    pub fcm_service_account_file: Option<PathBuf>,
+    /// A fixed access token instead of a service account (a relay that adds its own).
+    pub fcm_access_token: Option<String>,
+    /// The URL the webhook transport POSTs each message to.
+    pub webhook_url: Option<String>,
+    /// The key of the webhook's HMAC-SHA256 signature, 16+ characters.
+    pub webhook_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProvider {
+    Log,
+    Twilio,
+    Webhook,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PushProvider {
+    Log,
+    Fcm,
+    Webhook,
 }
 
 impl Default for Settings {
@@ -62,6 +100,18 @@ impl Default for Settings {
             worker_lease_seconds: 300,
             smtp_url: None,
             mail_from: "Carebook <no-reply@localhost>".into(),
+            sms_provider: SmsProvider::Log,
+            twilio_base_url: "https://api.twilio.com".into(),
+            twilio_account_sid: None,
+            twilio_auth_token: None,
+            sms_from: None,
+            push_provider: PushProvider::Log,
+            fcm_base_url: "https://fcm.googleapis.com".into(),
+            fcm_project_id: None,
+            fcm_service_account_file: None,
+            fcm_access_token: None,
+            webhook_url: None,
+            webhook_secret: None,
         }
     }
 }
@@ -89,6 +139,27 @@ impl fmt::Debug for Settings {
             .field("worker", &self.worker)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)
+            .field("sms_provider", &self.sms_provider)
+            .field("twilio_base_url", &self.twilio_base_url)
+            .field("twilio_account_sid", &self.twilio_account_sid)
+            .field(
+                "twilio_auth_token",
+                &self.twilio_auth_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("sms_from", &self.sms_from)
+            .field("push_provider", &self.push_provider)
+            .field("fcm_base_url", &self.fcm_base_url)
+            .field("fcm_project_id", &self.fcm_project_id)
+            .field("fcm_service_account_file", &self.fcm_service_account_file)
+            .field(
+                "fcm_access_token",
+                &self.fcm_access_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("webhook_url", &self.webhook_url)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +204,18 @@ const FIELDS: &[&str] = &[
     "worker_lease_seconds",
     "smtp_url",
     "mail_from",
+    "sms_provider",
+    "twilio_base_url",
+    "twilio_account_sid",
+    "twilio_auth_token",
+    "sms_from",
+    "push_provider",
+    "fcm_base_url",
+    "fcm_project_id",
+    "fcm_service_account_file",
+    "fcm_access_token",
+    "webhook_url",
+    "webhook_secret",
 ];
 
 /// Flags that override everything else; unset flags leave the lower layers alone.
@@ -254,6 +337,10 @@ mod tests {
                 "CAREBOOK_SMTP_URL",
                 "smtp://mailer:mail-pass@smtp.example:587?tls=required",
             );
+            jail.set_env("CAREBOOK_SMS_PROVIDER", "twilio");
+            jail.set_env("CAREBOOK_TWILIO_AUTH_TOKEN", "twilio-pass");
+            jail.set_env("CAREBOOK_FCM_ACCESS_TOKEN", "fcm-pass");
+            jail.set_env("CAREBOOK_WEBHOOK_SECRET", "hook-pass-0123456789");
             let global = GlobalArgs {
                 log_format: Some(LogFormat::Json),
                 ..Default::default()
@@ -270,10 +357,14 @@ mod tests {
             assert!(!s.worker);
             assert_eq!(s.database_url(), "postgres://carebook:hunter2@db/carebook");
             let shown = format!("{s:?}");
+            assert_eq!(s.sms_provider, SmsProvider::Twilio);
             assert!(
                 !shown.contains("hunter2")
                     && !shown.contains("abcdef-file")
-                    && !shown.contains("mail-pass"),
+                    && !shown.contains("mail-pass")
+                    && !shown.contains("twilio-pass")
+                    && !shown.contains("fcm-pass")
+                    && !shown.contains("hook-pass"),
                 "{shown}"
             );
             Ok(())
@@ -286,6 +377,15 @@ mod tests {
             let s = Settings::load(&GlobalArgs::default(), None).map_err(|e| e.to_string())?;
             assert_eq!(s.database_url(), "sqlite://data/carebook.db");
             assert!(s.worker);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_providers_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CAREBOOK_PUSH_PROVIDER", "pigeon");
+            assert!(Settings::load(&GlobalArgs::default(), None).is_err());
             Ok(())
         });
     }

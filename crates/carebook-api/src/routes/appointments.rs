@@ -231,7 +231,7 @@ async fn book_once(
 }
 
 /// An appointment the caller may see, or 404.
-async fn visible(
+pub(crate) async fn visible(
     tx: &mut dyn StoreTx,
     p: &Principal,
     id: Uuid,

@@ -447,6 +447,7 @@ async fn register(
         gender: None,
         preferred_language: lang,
         notification_opt_out: false,
+        channel_opt_outs: Default::default(),
         is_active: true,
         created_at: now,
         updated_at: now,

@@ -11,7 +11,9 @@ pub mod health;
 pub mod jobs;
 pub mod me;
 pub mod my_appointments;
+pub mod my_notifications;
 pub mod my_waitlist;
+pub mod notifications;
 pub mod patients;
 pub mod providers;
 pub mod roles;
@@ -41,4 +43,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(waitlist::router())
         .merge(my_waitlist::router())
+        .merge(notifications::router())
+        .merge(my_notifications::router())
 }

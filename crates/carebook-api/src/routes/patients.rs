@@ -219,6 +219,7 @@ async fn create_patient(
         gender,
         preferred_language: b.preferred_language.unwrap_or_default().as_str().to_owned(),
         notification_opt_out: b.notification_opt_out,
+        channel_opt_outs: Default::default(),
         is_active: true,
         created_at: now,
         updated_at: now,

@@ -12,6 +12,7 @@ mod helpers;
 mod identity;
 mod jobs;
 mod matrix;
+mod notifications;
 mod reminders;
 mod sched;
 mod scheduling;

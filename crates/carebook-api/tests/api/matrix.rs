@@ -167,6 +167,9 @@ async fn fixture(app: &TestApp, route: &Route, caller: Option<&User>) -> (String
         (m, p) if p.starts_with("/api/v1/waitlist") || p.starts_with("/api/v1/me/waitlist") => {
             waitlist_fixture(app, m, p, caller).await
         }
+        (m, p) if p.contains("notification") || p.starts_with("/api/v1/me/push-tokens") => {
+            notification_fixture(app, m, p, caller, &unique).await
+        }
         (m, p) if is_scheduling(p) => scheduling_fixture(app, m, p, caller, &unique).await,
         (_, p) => {
             assert!(!p.contains('{'), "no fixture for {} {p}", route.method);
@@ -189,6 +192,111 @@ fn is_scheduling(p: &str) -> bool {
     ]
     .iter()
     .any(|prefix| p.starts_with(prefix))
+}
+
+/// Requests for the notification routes that succeed for a caller allowed to make them: the
+/// patient's and appointment's histories, preferences, settings, the caller's devices and inbox.
+async fn notification_fixture(
+    app: &TestApp,
+    method: Method,
+    path: &'static str,
+    caller: Option<&User>,
+    unique: &str,
+) -> (String, Option<Value>) {
+    let fill = |k: &str, v: Uuid| path.replace(k, &v.to_string());
+    match (method, path) {
+        (Method::GET, "/api/v1/patients/{id}/notifications")
+        | (Method::PATCH, "/api/v1/patients/{id}/notification-preferences") => {
+            let b = app.booked(None, None, tomorrow(), 10).await;
+            (
+                fill("{id}", b.patient.id),
+                Some(json!({"sms_opt_out": true})),
+            )
+        }
+        (Method::GET, "/api/v1/appointments/{id}/notifications") => {
+            let b = app.booked(None, None, tomorrow(), 10).await;
+            (fill("{id}", b.appointment.id), None)
+        }
+        (_, "/api/v1/me/notification-preferences") => {
+            if let Some(u) = caller.filter(|u| u.role == Role::Patient) {
+                app.patient_of(u).await;
+            }
+            (
+                path.into(),
+                Some(json!({"push_opt_out": true, "preferred_language": "sw"})),
+            )
+        }
+        (_, "/api/v1/clinics/{id}/notification-settings") => (
+            fill("{id}", app.clinic.id),
+            Some(
+                json!({"channel_order": ["sms", "email"], "email_from": "Matrix <matrix@clinic.example>"}),
+            ),
+        ),
+        (Method::POST, "/api/v1/me/push-tokens") => (
+            path.into(),
+            Some(json!({"token": format!("token-{unique}"), "platform": "android"})),
+        ),
+        (Method::DELETE, "/api/v1/me/push-tokens/{id}") => {
+            let id = match caller {
+                Some(u) => {
+                    let t = carebook_store::channels::PushToken {
+                        id: Uuid::now_v7(),
+                        user_id: u.id,
+                        token: format!("token-{unique}"),
+                        platform: "ios".into(),
+                        device_name: None,
+                        is_active: true,
+                        last_used_at: None,
+                        created_at: app.now(),
+                        deactivated_at: None,
+                        deactivation_reason: None,
+                    };
+                    let mut tx = app.store.write().await.unwrap();
+                    tx.register_push_token(&t).await.unwrap();
+                    tx.append_audit(&record("test.setup")).await.unwrap();
+                    tx.commit().await.unwrap();
+                    t.id
+                }
+                None => Uuid::now_v7(),
+            };
+            (fill("{id}", id), None)
+        }
+        (Method::POST, "/api/v1/me/notifications/{id}/read")
+        | (Method::POST, "/api/v1/me/notifications/{id}/unread") => {
+            let id = match caller {
+                Some(u) => inbox_message(app, u, unique).await,
+                None => Uuid::now_v7(),
+            };
+            (fill("{id}", id), None)
+        }
+        (m, p) => {
+            assert!(!p.contains('{'), "no fixture for {m} {p}");
+            (p.into(), None)
+        }
+    }
+}
+
+/// An in-app message delivered to `u`; returns its id.
+pub async fn inbox_message(app: &TestApp, u: &User, unique: &str) -> Uuid {
+    let mut n = Notification::pending_email(
+        Uuid::now_v7(),
+        u.id,
+        &u.email,
+        "general",
+        "Clinic news".into(),
+        "We open on Saturdays now.".into(),
+        format!("inbox:{unique}:{}", Uuid::now_v7()),
+        app.now(),
+    );
+    n.channel = "in_app".into();
+    n.status = "sent".into();
+    n.destination = None;
+    n.sent_at = Some(app.now());
+    let mut tx = app.store.write().await.unwrap();
+    tx.insert_notification(&n).await.unwrap();
+    tx.append_audit(&record("test.setup")).await.unwrap();
+    tx.commit().await.unwrap();
+    n.id
 }
 
 /// Requests for the scheduling routes that succeed for a caller allowed to make them: a

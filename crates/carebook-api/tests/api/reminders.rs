@@ -1,6 +1,7 @@
 //! Reminders with a controllable clock, on both backends, delivered to a real SMTP server on
 //! 127.0.0.1: planned with the booking, sent once at their time in the patient's language,
-//! moved with a reschedule, dropped with a cancellation, skipped for a patient who opted out.
+//! moved with a reschedule, dropped with a cancellation, skipped for a patient who opted out,
+//! and sent by text to a patient with a phone (the clinic's order puts SMS before email).
 
 use crate::helpers::*;
 use crate::sched::*;
@@ -17,17 +18,32 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 fn runner(app: &TestApp, smtp: std::net::SocketAddr) -> Runner {
+    runner_with(app, smtp, None)
+}
+
+/// With `sms`, text messages go to that Twilio-format server.
+fn runner_with(app: &TestApp, smtp: std::net::SocketAddr, sms: Option<&str>) -> Runner {
     use carebook_api::clock::Clock;
     let clock = app.clock.clone();
     let now: carebook_jobs::queue::Clock = Arc::new(move || clock.now());
     let mailer =
         SmtpMailer::new(&format!("smtp://{smtp}"), "Clinic <no-reply@clinic.test>").unwrap();
+    let mut transports = carebook_jobs::notify::Transports {
+        mail: Arc::new(mailer),
+        ..carebook_jobs::notify::Transports::log()
+    };
+    if let Some(base) = sms {
+        transports.sms = Arc::new(
+            carebook_jobs::sms::TwilioSms::new(base, "ACreminders", "token", "+15005550006")
+                .unwrap(),
+        );
+    }
     let mut r = Runner::new(app.store.clone(), "test-worker", now.clone());
     r.register(
         carebook_store::jobs::SEND_NOTIFICATION,
-        Arc::new(SendNotification::new(
+        Arc::new(SendNotification::with_transports(
             app.store.clone(),
-            Arc::new(mailer),
+            transports,
             now.clone(),
         )),
     );
@@ -59,12 +75,15 @@ async fn drain(r: &Runner) {
     }
 }
 
+/// A patient the clinic reaches by email only (no phone, no device), so reminders go by email.
 async fn patient_with(app: &TestApp, email: &str, language: &str, opt_out: bool) -> Patient {
     let p = app.patient_at(app.clinic.id, None).await;
     let p = Patient {
         email: Some(email.into()),
+        phone: None,
         preferred_language: language.into(),
         notification_opt_out: opt_out,
+        channel_opt_outs: Default::default(),
         ..p
     };
     let mut tx = app.store.write().await.unwrap();
@@ -217,7 +236,74 @@ async fn opted_out_patients_get_a_skipped_row_and_no_message(db: &TestDb) {
     );
 }
 
+async fn a_patient_with_a_phone_is_reminded_by_text_once(db: &TestDb) {
+    let app = TestApp::new(db).await;
+    let smtp = carebook_jobs::testing::smtp_sink(&[]).await;
+    let sms = carebook_jobs::testing::twilio_server(&[]).await;
+    let (_, desk) = app.signed_in(Role::Receptionist).await;
+    let service = app.service(app.clinic.id).await;
+    let (_, provider) = app.provider_at(app.clinic.id, None, &[&service]).await;
+    // Phone and email: SMS comes first in the default order.
+    let baraka = patient_with(&app, "baraka@example.org", "en", false).await;
+    let baraka = Patient {
+        phone: Some("+254712000111".into()),
+        ..baraka
+    };
+    {
+        let mut tx = app.store.write().await.unwrap();
+        tx.update_patient(&baraka).await.unwrap();
+        tx.append_audit(&record("test.setup")).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let start = at(later(), 9, 0);
+    let r = app
+        .post(
+            "/api/v1/appointments",
+            Some(&desk),
+            json!({"patient_id": baraka.id, "service_id": service.id, "provider_id": provider.id, "start_at": start.to_string()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+    app.clock
+        .set(start - SignedDuration::from_hours(24) + SignedDuration::from_mins(1));
+    let worker = runner_with(&app, smtp.addr, Some(&sms.base_url()));
+    drain(&worker).await;
+    drain(&worker).await;
+    let texts = sms.received.lock().unwrap().clone();
+    assert_eq!(texts.len(), 1, "the day-before reminder, once, by text");
+    assert_eq!(texts[0].form["To"], "+254712000111");
+    assert!(
+        texts[0].form["Body"].contains("09:00"),
+        "{:?}",
+        texts[0].form
+    );
+    assert!(
+        smtp.received.lock().unwrap().is_empty(),
+        "and not by email too"
+    );
+    let rows = app
+        .store
+        .read()
+        .await
+        .unwrap()
+        .notifications_for_appointment(id)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].channel.as_str(), rows[0].status.as_str()),
+        ("sms", "sent")
+    );
+    assert_eq!(
+        rows[0].idempotency_key,
+        format!("{}:sms", key(id, "reminder_24h", start)),
+        "the key names the channel"
+    );
+}
+
 carebook_store::both_backends! {
+    by_text => a_patient_with_a_phone_is_reminded_by_text_once,
     arrive_once => reminders_arrive_once_and_follow_the_appointment,
     opted_out => opted_out_patients_get_a_skipped_row_and_no_message,
 }

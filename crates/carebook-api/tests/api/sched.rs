@@ -141,6 +141,7 @@ impl TestApp {
             gender: None,
             preferred_language: "en".into(),
             notification_opt_out: false,
+            channel_opt_outs: Default::default(),
             is_active: true,
             created_at: now,
             updated_at: now,

@@ -59,8 +59,10 @@ async fn drain(r: &Runner) {
 
 async fn with_email(app: &TestApp, email: &str) -> Patient {
     let p = app.patient_at(app.clinic.id, None).await;
+    // Email only: with a phone, the clinic's channel order would text them first.
     let p = Patient {
         email: Some(email.into()),
+        phone: None,
         ..p
     };
     let mut tx = app.store.write().await.unwrap();
