@@ -35,6 +35,7 @@ use carebook_store::models::*;
 use carebook_store::scheduling::*;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -265,9 +266,8 @@ async fn backfill(store: &Store) -> Planned {
         after = Some((last.appointment.start_at, last.appointment.id));
         for l in &page {
             let a = &l.appointment;
-            if !settings.contains_key(&a.clinic_id) {
-                let s = tx.booking_settings(a.clinic_id).await.unwrap();
-                settings.insert(a.clinic_id, s);
+            if let Entry::Vacant(e) = settings.entry(a.clinic_id) {
+                e.insert(tx.booking_settings(a.clinic_id).await.unwrap());
             }
             r.jobs += carebook_jobs::reminders::plan(tx.as_mut(), a, &settings[&a.clinic_id], now)
                 .await
@@ -480,10 +480,12 @@ async fn runners(store: &Store, pool: &sqlx::PgPool, runners: usize, n: usize) -
 }
 
 const PGBENCH_CLAIM: &str = "\
+WITH expired AS (SELECT id FROM jobs WHERE status = 'running' AND locked_until < now() \
+ORDER BY locked_until LIMIT 16 FOR UPDATE SKIP LOCKED), due AS (SELECT id FROM jobs \
+WHERE status = 'queued' AND run_at <= now() ORDER BY run_at LIMIT 16 FOR UPDATE SKIP LOCKED) \
 UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = 'raw-' || :client_id, \
-locked_until = now() + interval '5 minutes', updated_at = now() WHERE id IN (SELECT id FROM jobs \
-WHERE (status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()) \
-ORDER BY run_at LIMIT 16 FOR UPDATE SKIP LOCKED) RETURNING *;
+locked_until = now() + interval '5 minutes', updated_at = now() \
+WHERE id IN (SELECT id FROM expired UNION ALL SELECT id FROM due LIMIT 16) RETURNING *;
 UPDATE jobs SET status = 'succeeded', locked_by = NULL, locked_until = NULL, finished_at = now(), \
 updated_at = now() WHERE status = 'running' AND locked_by = 'raw-' || :client_id;
 ";
