@@ -1,6 +1,8 @@
 //! The SQL of [`QueueTx`](crate::QueueTx), written once for both backends like `shared.rs`.
 //! Each backend supplies `skip_locked!()`: PostgreSQL's claim passes over rows another
-//! worker's claim has locked; SQLite's writer is alone and needs nothing.
+//! worker's claim has locked; SQLite's writer is alone and needs nothing. It also supplies
+//! `id_in!(param)` and `id_list(ids)`, a list of ids bound as one parameter (an array on
+//! PostgreSQL, a JSON array of hex strings on SQLite).
 
 macro_rules! impl_queue_tx {
     ($tx:ty) => {
@@ -68,6 +70,29 @@ macro_rules! impl_queue_tx {
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn finish_jobs(
+                &mut self,
+                ids: &[Uuid],
+                worker: &str,
+                now: Timestamp,
+            ) -> StoreResult<Vec<Uuid>> {
+                if ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let rows = sqlx::query(concat!(
+                    "UPDATE jobs SET status = 'succeeded', locked_by = NULL, locked_until = NULL, \
+                     finished_at = $1, updated_at = $1 WHERE ",
+                    id_in!("$2"),
+                    " AND status = 'running' AND locked_by = $3 RETURNING id"
+                ))
+                .bind(enc_ts(now))
+                .bind(id_list(ids))
+                .bind(worker)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter().map(|r| r.uuid("id")).collect()
             }
 
             async fn fail_job(

@@ -124,4 +124,15 @@ macro_rules! skip_locked {
     };
 }
 
+/// `id` is one of a bound list of ids ([`id_list`]).
+macro_rules! id_in {
+    ($p:literal) => {
+        concat!("id = ANY(", $p, ")")
+    };
+}
+
+fn id_list(ids: &[Uuid]) -> Vec<Uuid> {
+    ids.to_vec()
+}
+
 impl_queue_tx!(PgTx);
