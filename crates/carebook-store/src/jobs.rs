@@ -124,6 +124,13 @@ pub trait QueueTx: Send {
     /// Marks a job done; false when `worker` no longer holds it (its lease ran out and another
     /// worker claimed it).
     async fn finish_job(&mut self, id: Uuid, worker: &str, now: Timestamp) -> StoreResult<bool>;
+    /// Marks a batch of jobs done in one statement; returns the ones `worker` still held.
+    async fn finish_jobs(
+        &mut self,
+        ids: &[Uuid],
+        worker: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Uuid>>;
     /// Records a failed attempt: the job runs again at `retry_at`, or is dead when it has no
     /// attempts left or `permanent`. Returns its status afterwards, `None` when `worker` no
     /// longer holds it.

@@ -126,6 +126,17 @@ macro_rules! skip_locked {
     };
 }
 
+/// `id` is one of a bound list of ids ([`id_list`]).
+macro_rules! id_in {
+    ($p:literal) => {
+        concat!("id = ANY(", $p, ")")
+    };
+}
+
+fn id_list(ids: &[Uuid]) -> Vec<Uuid> {
+    ids.to_vec()
+}
+
 impl_queue_tx!(PgTx);
 impl_waitlist_tx!(PgTx, for_update = " FOR UPDATE");
 impl_channel_tx!(PgTx);

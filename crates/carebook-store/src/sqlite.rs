@@ -127,6 +127,18 @@ macro_rules! skip_locked {
     };
 }
 
+/// `id` is one of a bound list of ids ([`id_list`]): SQLite keeps them as 16-byte blobs.
+macro_rules! id_in {
+    ($p:literal) => {
+        concat!("id IN (SELECT unhex(value) FROM json_each(", $p, "))")
+    };
+}
+
+fn id_list(ids: &[Uuid]) -> String {
+    let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+    serde_json::to_string(&hex).unwrap_or_default()
+}
+
 impl_queue_tx!(SqliteTx);
 impl_waitlist_tx!(SqliteTx, for_update = "");
 impl_channel_tx!(SqliteTx);

@@ -224,7 +224,37 @@ async fn concurrent_claimers_never_share_a_job(db: &TestDb) {
     assert_eq!(unique.len(), 200, "none twice");
 }
 
+/// A runner's batch finished in one statement: only the jobs that worker still holds.
+async fn batch_finish_takes_only_what_the_worker_holds(db: &TestDb) {
+    let s = &db.store;
+    for k in ["a", "b", "c"] {
+        assert!(enqueue(s, NewJob::new("send", k.into(), json!({}), t0())).await);
+    }
+    let mine = claim(s, "w1", 2, t0()).await;
+    let theirs = claim(s, "w2", 10, t0()).await;
+    assert_eq!((mine.len(), theirs.len()), (2, 1));
+    let mut all: Vec<Uuid> = mine.iter().chain(&theirs).map(|j| j.id).collect();
+    let mut tx = s.write().await.unwrap();
+    let mut done = tx.finish_jobs(&all, "w1", t0()).await.unwrap();
+    assert!(tx.finish_jobs(&[], "w1", t0()).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+    done.sort();
+    all.truncate(2);
+    all.sort();
+    assert_eq!(done, all, "w1's two, not w2's");
+    let mut tx = s.read().await.unwrap();
+    let held = tx.get_job(theirs[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        (held.status, held.locked_by.as_deref()),
+        (JobStatus::Running, Some("w2"))
+    );
+    let finished = tx.get_job(mine[0].id).await.unwrap().unwrap();
+    assert_eq!(finished.status, JobStatus::Succeeded);
+    assert!(finished.finished_at.is_some() && finished.locked_by.is_none());
+}
+
 both_backends! {
+    batch_finish => batch_finish_takes_only_what_the_worker_holds,
     leases => leases_and_idempotency,
     retries => retries_and_dead_jobs,
     concurrent => concurrent_claimers_never_share_a_job,
