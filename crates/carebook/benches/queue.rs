@@ -183,6 +183,7 @@ async fn appointments(store: &Store, n: usize) {
             gender: None,
             preferred_language: "en".into(),
             notification_opt_out: false,
+            channel_opt_outs: Default::default(),
             is_active: true,
             created_at: now,
             updated_at: now,
