@@ -97,7 +97,16 @@ pub async fn offer_one(
             .into_iter()
             .collect(),
         None => {
-            tx.waiting_entries_for(slot.clinic_id, slot.provider_id)
+            let tz = desk::Zones::default()
+                .of(tx.as_mut(), slot.clinic_id)
+                .await?;
+            let day = |t: Timestamp| t.to_zoned(tz.clone()).date();
+            let last = slot
+                .to
+                .checked_sub(SignedDuration::from_micros(1))
+                .unwrap_or(slot.to);
+            let dates = (day(slot.from.max(now)), day(last.max(now)));
+            tx.waiting_entries_for(slot.clinic_id, slot.provider_id, dates)
                 .await?
         }
     };

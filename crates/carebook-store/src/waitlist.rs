@@ -104,11 +104,13 @@ pub trait WaitlistTx: Send {
         offset: u32,
         limit: u32,
     ) -> StoreResult<Vec<WaitlistEntry>>;
-    /// The clinic's waiting entries a freed slot of `provider_id` may suit, in queue order.
+    /// The clinic's waiting entries that time of `provider_id` on local dates `dates` may
+    /// suit (the provider delivers their service, their dates overlap), in queue order.
     async fn waiting_entries_for(
         &mut self,
         clinic_id: Uuid,
         provider_id: Option<Uuid>,
+        dates: (Date, Date),
     ) -> StoreResult<Vec<WaitlistEntry>>;
     /// Whether the clinic has any waiting entry (a freed slot needs no matching otherwise).
     async fn has_waiting_entries(&mut self, clinic_id: Uuid) -> StoreResult<bool>;

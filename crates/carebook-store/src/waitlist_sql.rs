@@ -106,14 +106,22 @@ macro_rules! impl_waitlist_tx {
                 &mut self,
                 clinic_id: Uuid,
                 provider_id: Option<Uuid>,
+                dates: (jiff::civil::Date, jiff::civil::Date),
             ) -> StoreResult<Vec<$crate::waitlist::WaitlistEntry>> {
                 let rows = sqlx::query(concat!(
                     "SELECT * FROM waitlist_entries WHERE clinic_id = $1 AND status = 'waiting' \
-                     AND ($2 IS NULL OR provider_id IS NULL OR provider_id = $2)",
+                     AND ($2 IS NULL OR provider_id IS NULL OR provider_id = $2) \
+                     AND ($2 IS NULL OR EXISTS (SELECT 1 FROM provider_services ps \
+                          WHERE ps.provider_id = $2 AND ps.service_id = waitlist_entries.service_id \
+                          AND ps.is_active)) \
+                     AND (requested_to IS NULL OR requested_to >= $3) \
+                     AND (requested_from IS NULL OR requested_from <= $4)",
                     queue_order!()
                 ))
                 .bind(clinic_id)
                 .bind(provider_id)
+                .bind(enc_opt_date(Some(dates.0)))
+                .bind(enc_opt_date(Some(dates.1)))
                 .fetch_all(&mut *self.tx)
                 .await?;
                 rows.iter().map(rows::waitlist_entry).collect()

@@ -207,8 +207,20 @@ async fn positions_priorities_and_renumbering(db: &TestDb) {
             .unwrap()
             .is_none()
     );
+    let week = (date(2026, 11, 30), date(2026, 12, 6));
     let waiting = tx
-        .waiting_entries_for(w.clinic, Some(w.provider))
+        .waiting_entries_for(w.clinic, Some(w.provider), week)
+        .await
+        .unwrap();
+    assert!(
+        waiting.is_empty(),
+        "the provider does not deliver their service"
+    );
+    tx.insert_provider_service(w.provider, w.service, now())
+        .await
+        .unwrap();
+    let waiting = tx
+        .waiting_entries_for(w.clinic, Some(w.provider), week)
         .await
         .unwrap();
     assert_eq!(
@@ -216,6 +228,16 @@ async fn positions_priorities_and_renumbering(db: &TestDb) {
         5,
         "entries for any provider suit every provider"
     );
+    // An entry whose dates end before the freed time does not suit it.
+    let mut dated = tx.get_waitlist_entry(e[1].id).await.unwrap().unwrap();
+    dated.requested_to = Some(date(2026, 11, 29));
+    tx.update_waitlist_entry(&dated).await.unwrap();
+    let waiting = tx
+        .waiting_entries_for(w.clinic, Some(w.provider), week)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 4);
+    assert!(waiting.iter().all(|x| x.id != e[1].id));
     assert!(tx.has_waiting_entries(w.clinic).await.unwrap());
 }
 
