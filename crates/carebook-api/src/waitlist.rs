@@ -141,19 +141,13 @@ pub async fn offer_one(
             .get_patient(entry.patient_id)
             .await?
             .ok_or_else(|| ApiError::not_found("patient"))?;
-        let req = BookingRequest {
-            patient_id: entry.patient_id,
-            service_id: entry.service_id,
-            provider_id: Some(candidate.provider.id),
+        let req = booking_for(
+            &entry,
+            Some(candidate.provider.id),
             start,
-            mode: entry.mode.as_deref().and_then(ConsultationMode::parse),
-            priority: entry.priority,
-            reason_for_visit: None,
-            notes: entry.notes.clone(),
-            booked_by: None,
-            online: false,
-            waitlist: Some(FromWaitlist::Hold { until }),
-        };
+            None,
+            FromWaitlist::Hold { until },
+        );
         let hold = desk::book(tx.as_mut(), terms, &req, &patient, now).await?;
         let offered = tx
             .transition_waitlist_entry(&EntryTransition {
@@ -286,6 +280,29 @@ async fn first_fit(
         }
     }
     Ok(None)
+}
+
+/// The booking an entry asks for, at `start` with `provider_id` (or whoever is free).
+fn booking_for(
+    entry: &WaitlistEntry,
+    provider_id: Option<Uuid>,
+    start: Timestamp,
+    booked_by: Option<Uuid>,
+    how: FromWaitlist,
+) -> BookingRequest {
+    BookingRequest {
+        patient_id: entry.patient_id,
+        service_id: entry.service_id,
+        provider_id,
+        start,
+        mode: entry.mode.as_deref().and_then(ConsultationMode::parse),
+        priority: entry.priority,
+        reason_for_visit: None,
+        notes: entry.notes.clone(),
+        booked_by,
+        online: false,
+        waitlist: Some(how),
+    }
 }
 
 fn facts<'a>(
@@ -490,19 +507,13 @@ pub async fn assign(
         .get_patient(entry.patient_id)
         .await?
         .ok_or_else(|| ApiError::not_found("patient"))?;
-    let req = BookingRequest {
-        patient_id: entry.patient_id,
-        service_id: entry.service_id,
-        provider_id: provider_id.or(entry.provider_id),
+    let req = booking_for(
+        entry,
+        provider_id.or(entry.provider_id),
         start,
-        mode: entry.mode.as_deref().and_then(ConsultationMode::parse),
-        priority: entry.priority,
-        reason_for_visit: None,
-        notes: entry.notes.clone(),
-        booked_by: Some(by),
-        online: false,
-        waitlist: Some(FromWaitlist::Assigned),
-    };
+        Some(by),
+        FromWaitlist::Assigned,
+    );
     let booked = desk::book(tx, &terms, &req, &patient, now).await?;
     let assigned = assign_entry(tx, entry, booked.appointment.id, now).await?;
     tell_assigned(tx, &assigned, &booked.appointment, now).await?;

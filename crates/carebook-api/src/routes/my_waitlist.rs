@@ -7,7 +7,9 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{Json, Path};
 use crate::fields::text;
 use crate::meta::{Change, RequestMeta};
-use crate::routes::waitlist::{Assignment, Joining, assignment, join};
+use crate::routes::waitlist::{
+    Answer, Assignment, Joining, accept_and_commit, answer_and_commit, join,
+};
 use crate::schedule_enums::ConsultationMode;
 use crate::state::AppState;
 use crate::waitlist::{self as desk, WaitlistEntryView};
@@ -156,14 +158,7 @@ async fn accept_mine(
     let now = state.now();
     let mut tx = state.store.write().await?;
     let e = mine(tx.as_mut(), &p, id).await?;
-    let (entry, booked) = desk::accept(tx.as_mut(), &e, now).await?;
-    let out = assignment(tx.as_mut(), &entry, booked.id, now).await?;
-    let change = Change::new("waitlist.accept", "waitlist_entry", Some(id))
-        .clinic(Some(entry.clinic_id))
-        .new_values(&out);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
-    tx.commit().await?;
-    Ok(Json(out))
+    Ok(Json(accept_and_commit(tx, &p, &meta, &e, now).await?))
 }
 
 /// Decline the time I was offered; I keep my place for another.
@@ -177,14 +172,9 @@ async fn decline_mine(
     let now = state.now();
     let mut tx = state.store.write().await?;
     let e = mine(tx.as_mut(), &p, id).await?;
-    let entry = desk::decline(tx.as_mut(), &e, now).await?;
-    let view = desk::view(tx.as_mut(), entry.id, now).await?;
-    let change = Change::new("waitlist.decline", "waitlist_entry", Some(id))
-        .clinic(Some(entry.clinic_id))
-        .new_values(&view);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
-    tx.commit().await?;
-    Ok(Json(view))
+    Ok(Json(
+        answer_and_commit(tx, &p, &meta, &e, Answer::Decline, now).await?,
+    ))
 }
 
 /// Leave the waitlist.
@@ -198,12 +188,8 @@ async fn leave_mine(
     let now = state.now();
     let mut tx = state.store.write().await?;
     let e = mine(tx.as_mut(), &p, id).await?;
-    let entry = desk::cancel(tx.as_mut(), &e, "cancelled by the patient", now).await?;
-    let view = desk::view(tx.as_mut(), entry.id, now).await?;
-    let change = Change::new("waitlist.cancel", "waitlist_entry", Some(id))
-        .clinic(Some(entry.clinic_id))
-        .new_values(&view);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
-    tx.commit().await?;
-    Ok(Json(view))
+    let reason = Answer::Cancel("cancelled by the patient".to_owned());
+    Ok(Json(
+        answer_and_commit(tx, &p, &meta, &e, reason, now).await?,
+    ))
 }

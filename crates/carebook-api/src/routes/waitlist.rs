@@ -433,14 +433,59 @@ async fn accept_offer(
     let mut tx = state.store.write().await?;
     visible(tx.as_mut(), &p, id).await?;
     let e = desk::open_entry(tx.as_mut(), id).await?;
-    let (entry, booked) = desk::accept(tx.as_mut(), &e, now).await?;
+    Ok(Json(accept_and_commit(tx, &p, &meta, &e, now).await?))
+}
+
+/// Accepts the open offer of `e` (held in `tx`), audits it as `p` and commits.
+pub async fn accept_and_commit(
+    mut tx: Box<dyn StoreTx>,
+    p: &Principal,
+    meta: &RequestMeta,
+    e: &WaitlistEntry,
+    now: Timestamp,
+) -> ApiResult<Assignment> {
+    let (entry, booked) = desk::accept(tx.as_mut(), e, now).await?;
     let out = assignment(tx.as_mut(), &entry, booked.id, now).await?;
-    let change = Change::new("waitlist.accept", "waitlist_entry", Some(id))
+    let change = Change::new("waitlist.accept", "waitlist_entry", Some(e.id))
         .clinic(Some(entry.clinic_id))
         .new_values(&out);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
+    tx.append_audit(&meta.audit(Some(p), change, now)).await?;
     tx.commit().await?;
-    Ok(Json(out))
+    Ok(out)
+}
+
+/// What else can be done with an open entry: decline its offer, or take it off the list.
+pub enum Answer {
+    Decline,
+    Cancel(String),
+}
+
+/// Declines the open offer of `e` or cancels `e` (held in `tx`), audits it as `p` and commits.
+pub async fn answer_and_commit(
+    mut tx: Box<dyn StoreTx>,
+    p: &Principal,
+    meta: &RequestMeta,
+    e: &WaitlistEntry,
+    answer: Answer,
+    now: Timestamp,
+) -> ApiResult<WaitlistEntryView> {
+    let (entry, action) = match answer {
+        Answer::Decline => (
+            desk::decline(tx.as_mut(), e, now).await?,
+            "waitlist.decline",
+        ),
+        Answer::Cancel(reason) => (
+            desk::cancel(tx.as_mut(), e, &reason, now).await?,
+            "waitlist.cancel",
+        ),
+    };
+    let view = desk::view(tx.as_mut(), entry.id, now).await?;
+    let change = Change::new(action, "waitlist_entry", Some(e.id))
+        .clinic(Some(entry.clinic_id))
+        .new_values(&view);
+    tx.append_audit(&meta.audit(Some(p), change, now)).await?;
+    tx.commit().await?;
+    Ok(view)
 }
 
 pub async fn assignment(
@@ -470,14 +515,9 @@ async fn decline_offer(
     let mut tx = state.store.write().await?;
     visible(tx.as_mut(), &p, id).await?;
     let e = desk::open_entry(tx.as_mut(), id).await?;
-    let entry = desk::decline(tx.as_mut(), &e, now).await?;
-    let view = desk::view(tx.as_mut(), entry.id, now).await?;
-    let change = Change::new("waitlist.decline", "waitlist_entry", Some(id))
-        .clinic(Some(entry.clinic_id))
-        .new_values(&view);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
-    tx.commit().await?;
-    Ok(Json(view))
+    Ok(Json(
+        answer_and_commit(tx, &p, &meta, &e, Answer::Decline, now).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -505,14 +545,9 @@ async fn cancel_entry(
     visible(tx.as_mut(), &p, id).await?;
     let e = desk::open_entry(tx.as_mut(), id).await?;
     let reason = reason.unwrap_or_else(|| "cancelled by the clinic".to_owned());
-    let entry = desk::cancel(tx.as_mut(), &e, &reason, now).await?;
-    let view = desk::view(tx.as_mut(), entry.id, now).await?;
-    let change = Change::new("waitlist.cancel", "waitlist_entry", Some(id))
-        .clinic(Some(entry.clinic_id))
-        .new_values(&view);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
-    tx.commit().await?;
-    Ok(Json(view))
+    Ok(Json(
+        answer_and_commit(tx, &p, &meta, &e, Answer::Cancel(reason), now).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
