@@ -112,6 +112,8 @@ pub trait WaitlistTx: Send {
         provider_id: Option<Uuid>,
         dates: (Date, Date),
     ) -> StoreResult<Vec<WaitlistEntry>>;
+    /// How many entries are open across all clinics: (waiting, offered).
+    async fn waitlist_depth(&mut self) -> StoreResult<(u64, u64)>;
     /// Whether the clinic has any waiting entry (a freed slot needs no matching otherwise).
     async fn has_waiting_entries(&mut self, clinic_id: Uuid) -> StoreResult<bool>;
     async fn transition_waitlist_entry(

@@ -127,6 +127,18 @@ macro_rules! impl_waitlist_tx {
                 rows.iter().map(rows::waitlist_entry).collect()
             }
 
+            async fn waitlist_depth(&mut self) -> StoreResult<(u64, u64)> {
+                let row = sqlx::query(
+                    "SELECT COALESCE(SUM(CASE WHEN status = 'waiting' THEN 1 ELSE 0 END), 0) AS waiting, \
+                     COALESCE(SUM(CASE WHEN status = 'offered' THEN 1 ELSE 0 END), 0) AS offered \
+                     FROM waitlist_entries WHERE status IN ('waiting', 'offered')",
+                )
+                .fetch_one(&mut *self.tx)
+                .await?;
+                let n = |c: &str| row.int(c).map(|v| u64::try_from(v).unwrap_or(0));
+                Ok((n("waiting")?, n("offered")?))
+            }
+
             async fn has_waiting_entries(&mut self, clinic_id: Uuid) -> StoreResult<bool> {
                 let row = sqlx::query(
                     "SELECT 1 AS x FROM waitlist_entries WHERE clinic_id = $1 AND status = 'waiting' LIMIT 1",

@@ -168,6 +168,15 @@ async fn positions_priorities_and_renumbering(db: &TestDb) {
             (e[4].id, Priority::Standard, 3),
         ]
     );
+    let depth = db
+        .store
+        .read()
+        .await
+        .unwrap()
+        .waitlist_depth()
+        .await
+        .unwrap();
+    assert_eq!(depth, (5, 0), "five waiting, none offered");
     // Cancelling the first standard entry closes the gap.
     let mut tx = db.store.write().await.unwrap();
     let done = tx

@@ -61,14 +61,23 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Health>> 
 }
 
 /// Prometheus metrics in the text exposition format: requests by route and status, their
-/// latency, and the job queue's depth (`carebook_jobs`, by state) and the age of its oldest
-/// due job (`carebook_jobs_oldest_due_seconds`).
+/// latency, the job queue's depth (`carebook_jobs`, by state) and the age of its oldest due
+/// job (`carebook_jobs_oldest_due_seconds`), and the open waitlist entries
+/// (`carebook_waitlist_entries`, waiting or offered).
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let now = state.now();
-    let stats = async { state.store.read().await?.queue_stats(now).await };
+    let stats = async {
+        let mut tx = state.store.read().await?;
+        let q = tx.queue_stats(now).await?;
+        let w = tx.waitlist_depth().await?;
+        Ok::<_, carebook_store::StoreError>((q, w))
+    };
     match tokio::time::timeout(std::time::Duration::from_secs(2), stats).await {
-        Ok(Ok(q)) => {
+        Ok(Ok((q, (waiting, offered)))) => {
+            for (status, n) in [("waiting", waiting), ("offered", offered)] {
+                metrics::gauge!("carebook_waitlist_entries", "status" => status).set(n as f64);
+            }
             for (status, n) in [
                 ("queued", q.queued),
                 ("due", q.due),

@@ -290,6 +290,8 @@ async fn responses_carry_request_ids(db: &TestDb) {
         "carebook_jobs{status=\"queued\"}",
         "carebook_jobs{status=\"dead\"}",
         "carebook_jobs_oldest_due_seconds",
+        "carebook_waitlist_entries{status=\"waiting\"}",
+        "carebook_waitlist_entries{status=\"offered\"}",
     ] {
         assert!(text.contains(line), "{line} missing: {text}");
     }
