@@ -125,8 +125,15 @@ pub async fn offer_one(
         let Some(terms) = terms_of.get(&entry.service_id).and_then(|t| t.as_ref()) else {
             continue;
         };
+        let patient = tx
+            .get_patient(entry.patient_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("patient"))?;
+        // An entry the patient made themselves is offered what they could book online.
+        let online =
+            entry.created_by_user_id.is_some() && entry.created_by_user_id == patient.user_id;
         let Some((candidate, start, end)) =
-            first_fit(tx.as_mut(), terms, &entry, slot, now).await?
+            first_fit(tx.as_mut(), terms, &entry, slot, online, now).await?
         else {
             continue;
         };
@@ -137,17 +144,16 @@ pub async fn offer_one(
         ) else {
             continue;
         };
-        let patient = tx
-            .get_patient(entry.patient_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("patient"))?;
-        let req = booking_for(
-            &entry,
-            Some(candidate.provider.id),
-            start,
-            None,
-            FromWaitlist::Hold { until },
-        );
+        let req = BookingRequest {
+            online,
+            ..booking_for(
+                &entry,
+                Some(candidate.provider.id),
+                start,
+                None,
+                FromWaitlist::Hold { until },
+            )
+        };
         let hold = desk::book(tx.as_mut(), terms, &req, &patient, now).await?;
         let offered = tx
             .transition_waitlist_entry(&EntryTransition {
@@ -223,6 +229,7 @@ async fn first_fit(
     terms: &ServiceTerms,
     entry: &WaitlistEntry,
     slot: &FreedSlot,
+    online: bool,
     now: Timestamp,
 ) -> ApiResult<Option<(Candidate, Timestamp, Timestamp)>> {
     let Ok(mode) = terms.mode(entry.mode.as_deref().and_then(ConsultationMode::parse)) else {
@@ -234,7 +241,7 @@ async fn first_fit(
     {
         return Ok(None);
     }
-    let pool = desk::candidates(tx, terms, provider, Some(mode), false).await?;
+    let pool = desk::candidates(tx, terms, provider, Some(mode), online).await?;
     if pool.is_empty() || slot.to <= slot.from {
         return Ok(None);
     }

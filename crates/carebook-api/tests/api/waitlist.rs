@@ -13,6 +13,7 @@ use carebook_jobs::queue::Runner;
 use carebook_jobs::reminders::SendReminder;
 use carebook_jobs::waitlist::ExpireOffer;
 use carebook_store::models::Patient;
+use carebook_store::scheduling::Provider;
 use carebook_store::testing::TestDb;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -650,7 +651,56 @@ async fn staff_reorder_and_entries_expire_after_their_dates(db: &TestDb) {
     assert_eq!(r.status, 404, "{}", r.body);
 }
 
+async fn self_joined_entries_are_offered_only_what_the_patient_could_book_online(db: &TestDb) {
+    let app = TestApp::new(db).await;
+    let smtp = carebook_jobs::testing::smtp_sink(&[]).await;
+    let w = worker(&app, smtp.addr);
+    let (user, token) = app.signed_in(Role::Patient).await;
+    app.patient_of(&user).await;
+    let (_, desk) = app.signed_in(Role::Receptionist).await;
+    let service = app.service(app.clinic.id).await;
+    // A verified provider whose day is full, and one not yet verified with the day free.
+    let (_, verified) = app.provider_at(app.clinic.id, None, &[&service]).await;
+    app.cap_day(&verified, 1).await;
+    let other = app.patient_at(app.clinic.id, None).await;
+    let taken = app
+        .book_at(&verified, &service, &other, at(later(), 10, 0))
+        .await;
+    let (_, pending) = app.provider_at(app.clinic.id, None, &[&service]).await;
+    let pending = Provider {
+        verification_status: "pending".into(),
+        ..pending
+    };
+    let mut tx = app.store.write().await.unwrap();
+    tx.update_provider(&pending).await.unwrap();
+    tx.append_audit(&record("test.setup")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let day = later().to_string();
+    let r = app
+        .post(
+            "/api/v1/me/waitlist",
+            Some(&token),
+            json!({"service_id": service.id, "requested_from": day, "requested_to": day}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].clone();
+    drain(&w).await;
+    assert_eq!(
+        entry(&app, &desk, &id).await["entry"]["status"],
+        "waiting",
+        "the unverified provider's free day is not offered online"
+    );
+    cancel(&app, &desk, taken.id).await;
+    drain(&w).await;
+    let got = entry(&app, &desk, &id).await;
+    assert_eq!(got["entry"]["status"], "offered", "{got}");
+    assert_eq!(got["entry"]["offer"]["provider_id"], json!(verified.id));
+}
+
 carebook_store::both_backends! {
+    online_rules => self_joined_entries_are_offered_only_what_the_patient_could_book_online,
     cancellation_offers_top => cancellation_offers_the_top_entry_and_a_timeout_passes_it_on,
     two_slots_two_entries => two_freed_slots_go_to_two_entries,
     concurrent_accepts => concurrent_accepts_book_once,
