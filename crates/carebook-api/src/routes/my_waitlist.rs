@@ -6,9 +6,9 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{Json, Path};
 use crate::fields::text;
-use crate::meta::{Change, RequestMeta};
+use crate::meta::RequestMeta;
 use crate::routes::waitlist::{
-    Answer, Assignment, Joining, accept_and_commit, answer_and_commit, join,
+    Answer, Assignment, Joining, accept_and_commit, answer_and_commit, join_and_commit,
 };
 use crate::schedule_enums::ConsultationMode;
 use crate::state::AppState;
@@ -121,8 +121,10 @@ async fn join_mine(
             "this clinic keeps its waitlist by phone or at the desk",
         ));
     }
-    let (entry, _) = join(
-        tx.as_mut(),
+    let view = join_and_commit(
+        tx,
+        &p,
+        &meta,
         &me,
         Joining {
             service_id: b.service_id,
@@ -133,17 +135,10 @@ async fn join_mine(
             priority: Priority::Standard,
             notes,
         },
-        p.user_id,
         true,
         now,
     )
     .await?;
-    let view = desk::view(tx.as_mut(), entry.id, now).await?;
-    let change = Change::new("waitlist.add", "waitlist_entry", Some(entry.id))
-        .clinic(Some(entry.clinic_id))
-        .new_values(&view);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 

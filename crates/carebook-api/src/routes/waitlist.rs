@@ -154,16 +154,35 @@ pub struct Joining {
     pub notes: Option<String>,
 }
 
-/// Adds `patient` to the waitlist in `tx` (audited by the caller) and asks the worker to look
-/// for a free time for them at once.
-pub async fn join(
+/// Adds `patient` to the waitlist in `tx` as `p`, asks the worker to look for a free time for
+/// them at once, audits it and commits. `online`: the patient joins by themselves.
+pub async fn join_and_commit(
+    mut tx: Box<dyn StoreTx>,
+    p: &Principal,
+    meta: &RequestMeta,
+    patient: &Patient,
+    j: Joining,
+    online: bool,
+    now: Timestamp,
+) -> ApiResult<WaitlistEntryView> {
+    let entry = join(tx.as_mut(), patient, j, p.user_id, online, now).await?;
+    let view = desk::view(tx.as_mut(), entry.id, now).await?;
+    let change = Change::new("waitlist.add", "waitlist_entry", Some(entry.id))
+        .clinic(Some(entry.clinic_id))
+        .new_values(&view);
+    tx.append_audit(&meta.audit(Some(p), change, now)).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+async fn join(
     tx: &mut dyn StoreTx,
     patient: &Patient,
     j: Joining,
     by: Uuid,
     online: bool,
     now: Timestamp,
-) -> ApiResult<(WaitlistEntry, ServiceTerms)> {
+) -> ApiResult<WaitlistEntry> {
     let terms = ServiceTerms::load(tx, j.service_id).await?;
     terms.check_bookable()?;
     let mode = terms.mode(j.mode)?;
@@ -227,11 +246,7 @@ pub async fn join(
     }
     let horizon = SignedDuration::from_hours(i64::from(terms.settings.booking_horizon_days) * 24);
     carebook_jobs::waitlist::entry_added(tx, &entry, horizon, now).await?;
-    let stored = tx
-        .get_waitlist_entry(entry.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("waitlist entry"))?;
-    Ok((stored, terms))
+    Ok(entry)
 }
 
 /// Put a patient on the waitlist for a service (any provider, or one).
@@ -260,8 +275,10 @@ async fn add_to_waitlist(
         .await?
         .filter(|pt| pt.is_active)
         .ok_or_else(|| ApiError::not_found("patient"))?;
-    let (entry, _) = join(
-        tx.as_mut(),
+    let view = join_and_commit(
+        tx,
+        &p,
+        &meta,
         &patient,
         Joining {
             service_id: b.service_id,
@@ -272,17 +289,10 @@ async fn add_to_waitlist(
             priority: b.priority.map(Priority::from).unwrap_or(Priority::Standard),
             notes,
         },
-        p.user_id,
         false,
         now,
     )
     .await?;
-    let view = desk::view(tx.as_mut(), entry.id, now).await?;
-    let change = Change::new("waitlist.add", "waitlist_entry", Some(entry.id))
-        .clinic(Some(entry.clinic_id))
-        .new_values(&view);
-    tx.append_audit(&meta.audit(Some(&p), change, now)).await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
